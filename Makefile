@@ -1,0 +1,39 @@
+# Two commands for a fresh clone: `make run` and `make test` (see README.md).
+PYTHON ?= $(shell command -v python3.11 >/dev/null 2>&1 && echo python3.11 || echo python3)
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8080
+PYTEST_ARGS ?=
+export SOAPGW_DATABASE_URL ?= sqlite:///$(CURDIR)/instance/soapgw.db
+
+.PHONY: run test test-smoke wsdl bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+run: $(VENV)/.installed
+	mkdir -p instance
+	$(BIN)/soapgw db upgrade
+	$(BIN)/soapgw serve --host $(HOST) --port $(PORT)
+
+test: $(VENV)/.installed
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The subset CI runs under every other supported Python.
+test-smoke: $(VENV)/.installed
+	$(BIN)/python -m pytest -m smoke $(PYTEST_ARGS)
+
+wsdl: $(VENV)/.installed
+	$(BIN)/soapgw wsdl export wsdl/
+
+bench: $(VENV)/.installed
+	$(BIN)/python benchmarks/inbound.py
+
+clean:
+	rm -rf $(VENV) .venv313 *.egg-info .pytest_cache

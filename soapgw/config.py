@@ -1,0 +1,89 @@
+"""Settings from environment variables (documented in README.md), validated at start-up."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+
+class ConfigError(ValueError):
+    """A setting has a value we cannot use; the message names the variable."""
+
+
+def _int(env, name: str, default: int, minimum: int, maximum: int | None = None) -> int:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a whole number") from None
+    if value < minimum or (maximum is not None and value > maximum):
+        bounds = f"from {minimum} to {maximum}" if maximum is not None else f"at least {minimum}"
+        raise ConfigError(f"{name}={raw!r} is out of range: it must be {bounds}")
+    return value
+
+
+def _bool(env, name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name}={raw!r} is not a boolean: use true or false")
+
+
+def _url(env, name: str) -> str | None:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return None
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{name}={raw!r} is not an http(s) URL with a host")
+    return raw.rstrip("/")
+
+
+def _database_url(env, instance: Path) -> str:
+    raw = (env.get("SOAPGW_DATABASE_URL") or "").strip()
+    if not raw:
+        return f"sqlite:///{instance / 'soapgw.db'}"
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+    try:
+        url = make_url(raw)
+    except ArgumentError:
+        raise ConfigError(f"SOAPGW_DATABASE_URL={raw!r} is not a database URL "
+                          "(e.g. sqlite:////var/lib/soapgw/soapgw.db)") from None
+    if url.get_backend_name() not in ("sqlite", "postgresql"):
+        raise ConfigError(f"SOAPGW_DATABASE_URL={raw!r}: only sqlite and postgresql are supported")
+    return raw
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    instance_path: Path
+    auto_register: bool = False
+    heartbeat_interval: int = 300
+    public_url: str | None = None
+    max_message_bytes: int = 1024 * 1024
+    journal_retention_days: int = 30  # 0 keeps the journal forever
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: dict | None = None) -> "Settings":
+        env = os.environ if env is None else env
+        instance = Path(env.get("SOAPGW_INSTANCE_PATH") or "instance").resolve()
+        return cls(
+            database_url=_database_url(env, instance),
+            instance_path=instance,
+            auto_register=_bool(env, "SOAPGW_AUTO_REGISTER", False),
+            heartbeat_interval=_int(env, "SOAPGW_HEARTBEAT_INTERVAL", 300, 1, 86400 * 7),
+            public_url=_url(env, "SOAPGW_PUBLIC_URL"),
+            max_message_bytes=_int(env, "SOAPGW_MAX_MESSAGE_BYTES", 1024 * 1024, 1024),
+            journal_retention_days=_int(env, "SOAPGW_JOURNAL_RETENTION_DAYS", 30, 0),
+        )

@@ -1,0 +1,274 @@
+"""The SQL schema (SQLAlchemy 2.0 declarative). Every timestamp is stored in UTC."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (BigInteger, Boolean, ForeignKey, Index, Integer, LargeBinary,
+                        String, Text, UniqueConstraint)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from soapgw.core.timestamps import now
+from soapgw.store.types import UtcDateTime
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UtcDateTime()}
+
+
+class ChargeBox(Base):
+    """A charge point, known to the central system (registered) by its chargeBoxIdentity."""
+
+    __tablename__ = "charge_box"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    charge_box_id: Mapped[str] = mapped_column(String(255), unique=True)
+    registration_status: Mapped[str] = mapped_column(String(20), default="Accepted")
+    ocpp_version: Mapped[str | None] = mapped_column(String(8))  # "1.5" | "1.6"
+    ocpp_transport: Mapped[str | None] = mapped_column(String(8))  # "SOAP" | "JSON"
+    soap_version: Mapped[str | None] = mapped_column(String(4))  # "1.1" | "1.2"
+    vendor: Mapped[str | None] = mapped_column(String(255))
+    model: Mapped[str | None] = mapped_column(String(255))
+    charge_point_serial_number: Mapped[str | None] = mapped_column(String(255))
+    charge_box_serial_number: Mapped[str | None] = mapped_column(String(255))
+    firmware_version: Mapped[str | None] = mapped_column(String(255))
+    iccid: Mapped[str | None] = mapped_column(String(255))
+    imsi: Mapped[str | None] = mapped_column(String(255))
+    meter_type: Mapped[str | None] = mapped_column(String(255))
+    meter_serial_number: Mapped[str | None] = mapped_column(String(255))
+    # Where commands go: learnt from wsa:From (or its fallbacks), or pinned by an admin.
+    endpoint_address: Mapped[str | None] = mapped_column(String(2048))
+    endpoint_source: Mapped[str | None] = mapped_column(String(20))
+    endpoint_pinned: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_boot_at: Mapped[datetime | None]
+    last_heartbeat_at: Mapped[datetime | None]
+    last_message_at: Mapped[datetime | None]
+    firmware_status: Mapped[str | None] = mapped_column(String(40))
+    firmware_status_at: Mapped[datetime | None]
+    diagnostics_status: Mapped[str | None] = mapped_column(String(40))
+    diagnostics_status_at: Mapped[datetime | None]
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=now)
+
+    connectors: Mapped[list[Connector]] = relationship(back_populates="charge_box",
+                                                      cascade="all, delete-orphan")
+
+
+class EndpointChange(Base):
+    """History of a station's callback address."""
+
+    __tablename__ = "endpoint_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    charge_box_pk: Mapped[int] = mapped_column(ForeignKey("charge_box.id", ondelete="CASCADE"),
+                                               index=True)
+    address: Mapped[str | None] = mapped_column(String(2048))
+    source: Mapped[str] = mapped_column(String(20))
+    announced: Mapped[str | None] = mapped_column(String(2048))  # what the station sent
+    changed_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class StationQuirk(Base):
+    """Something a station does against the specification, tolerated and counted."""
+
+    __tablename__ = "station_quirk"
+    __table_args__ = (UniqueConstraint("charge_box_pk", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    charge_box_pk: Mapped[int] = mapped_column(ForeignKey("charge_box.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(60))
+    detail: Mapped[str | None] = mapped_column(Text)
+    count: Mapped[int] = mapped_column(Integer, default=1)
+    first_seen: Mapped[datetime] = mapped_column(default=now)
+    last_seen: Mapped[datetime] = mapped_column(default=now)
+
+
+class Connector(Base):
+    """A connector of a station; connector 0 stands for the whole station."""
+
+    __tablename__ = "connector"
+    __table_args__ = (UniqueConstraint("charge_box_pk", "connector_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    charge_box_pk: Mapped[int] = mapped_column(ForeignKey("charge_box.id", ondelete="CASCADE"))
+    connector_id: Mapped[int] = mapped_column(Integer)
+
+    charge_box: Mapped[ChargeBox] = relationship(back_populates="connectors")
+
+
+class ConnectorStatus(Base):
+    """Append-only status log; the current status is the latest by timestamp."""
+
+    __tablename__ = "connector_status"
+    __table_args__ = (Index("ix_connector_status_latest", "connector_pk", "status_timestamp"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connector_pk: Mapped[int] = mapped_column(ForeignKey("connector.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(40))
+    error_code: Mapped[str | None] = mapped_column(String(40))
+    info: Mapped[str | None] = mapped_column(String(255))
+    vendor_id: Mapped[str | None] = mapped_column(String(255))
+    vendor_error_code: Mapped[str | None] = mapped_column(String(255))
+    status_timestamp: Mapped[datetime]
+    received_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class IdTag(Base):
+    """An OCPP identification token (RFID card, app token ...)."""
+
+    __tablename__ = "id_tag"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    id_tag: Mapped[str] = mapped_column(String(255), unique=True)
+    parent_id_tag: Mapped[str | None] = mapped_column(String(255))
+    expiry_date: Mapped[datetime | None]
+    max_active_transactions: Mapped[int] = mapped_column(Integer, default=1)  # 0: no limit
+    blocked: Mapped[bool] = mapped_column(Boolean, default=False)
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class Reservation(Base):
+    """A reservation: Waiting until the station accepts ReserveNow, then Accepted until used."""
+
+    __tablename__ = "reservation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)  # the OCPP reservationId
+    connector_pk: Mapped[int] = mapped_column(ForeignKey("connector.id", ondelete="CASCADE"),
+                                              index=True)
+    id_tag: Mapped[str] = mapped_column(String(255))
+    parent_id_tag: Mapped[str | None] = mapped_column(String(255))
+    expiry_date: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(20), default="Waiting")
+    transaction_pk: Mapped[int | None] = mapped_column(ForeignKey("transaction.id",
+                                                                  ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class Transaction(Base):
+    """A charging session; its primary key is the OCPP transactionId (a database sequence)."""
+
+    __tablename__ = "transaction"
+    __table_args__ = (
+        # A resent StartTransaction must get the same id, even from concurrent requests.
+        UniqueConstraint("connector_pk", "id_tag", "start_timestamp", "meter_start",
+                         name="uq_transaction_start"),
+        Index("ix_transaction_active", "id_tag", "stop_timestamp"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connector_pk: Mapped[int] = mapped_column(ForeignKey("connector.id", ondelete="CASCADE"))
+    id_tag: Mapped[str] = mapped_column(String(255))
+    start_timestamp: Mapped[datetime]
+    meter_start: Mapped[int] = mapped_column(BigInteger)
+    reservation_id: Mapped[int | None] = mapped_column(Integer)
+    start_status: Mapped[str] = mapped_column(String(20))  # the idTagInfo status answered
+    stop_timestamp: Mapped[datetime | None]
+    meter_stop: Mapped[int | None] = mapped_column(BigInteger)
+    stop_reason: Mapped[str | None] = mapped_column(String(40))
+    stop_id_tag: Mapped[str | None] = mapped_column(String(255))
+    stopped_by: Mapped[str | None] = mapped_column(String(20))  # station | operator
+    started_received_at: Mapped[datetime] = mapped_column(default=now)
+    stopped_received_at: Mapped[datetime | None]
+
+    connector: Mapped[Connector] = relationship()
+
+
+class FailedStop(Base):
+    """A StopTransaction that could not be applied; answered normally, kept for an operator."""
+
+    __tablename__ = "failed_stop"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    charge_box_pk: Mapped[int] = mapped_column(ForeignKey("charge_box.id", ondelete="CASCADE"),
+                                               index=True)
+    transaction_id: Mapped[int | None] = mapped_column(BigInteger)
+    stop_timestamp: Mapped[datetime | None]
+    meter_stop: Mapped[int | None] = mapped_column(BigInteger)
+    stop_reason: Mapped[str | None] = mapped_column(String(40))
+    id_tag: Mapped[str | None] = mapped_column(String(255))
+    fail_reason: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class MeterValueRow(Base):
+    """One sampled value; 1.5 readings are normalised to the 1.6 vocabulary."""
+
+    __tablename__ = "meter_value"
+    __table_args__ = (Index("ix_meter_value_transaction", "transaction_pk", "value_timestamp"),
+                      Index("ix_meter_value_connector", "connector_pk", "value_timestamp"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connector_pk: Mapped[int] = mapped_column(ForeignKey("connector.id", ondelete="CASCADE"))
+    transaction_pk: Mapped[int | None] = mapped_column(ForeignKey("transaction.id",
+                                                                  ondelete="CASCADE"))
+    value_timestamp: Mapped[datetime]
+    value: Mapped[str] = mapped_column(Text)
+    context: Mapped[str | None] = mapped_column(String(40))
+    format: Mapped[str | None] = mapped_column(String(20))
+    measurand: Mapped[str | None] = mapped_column(String(60))
+    phase: Mapped[str | None] = mapped_column(String(10))
+    location: Mapped[str | None] = mapped_column(String(20))
+    unit: Mapped[str | None] = mapped_column(String(20))
+    source: Mapped[str] = mapped_column(String(20))  # MeterValues | StopTransaction
+
+
+class DataTransferRecord(Base):
+    """A DataTransfer in either direction, with the answer it got."""
+
+    __tablename__ = "data_transfer"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    charge_box_pk: Mapped[int] = mapped_column(ForeignKey("charge_box.id", ondelete="CASCADE"),
+                                               index=True)
+    direction: Mapped[str] = mapped_column(String(4))  # in | out
+    vendor_id: Mapped[str] = mapped_column(String(255))
+    message_id: Mapped[str | None] = mapped_column(String(255))
+    data: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str | None] = mapped_column(String(40))
+    response_data: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class UnknownChargeBox(Base):
+    """A station that talked to us without being registered: for an admin to accept."""
+
+    __tablename__ = "unknown_charge_box"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    charge_box_id: Mapped[str] = mapped_column(String(255), unique=True)
+    first_seen: Mapped[datetime] = mapped_column(default=now)
+    last_seen: Mapped[datetime] = mapped_column(default=now)
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    last_action: Mapped[str | None] = mapped_column(String(60))
+    last_address: Mapped[str | None] = mapped_column(String(2048))
+
+
+class Setting(Base):
+    """Operator-editable settings; environment variables give the defaults."""
+
+    __tablename__ = "setting"
+
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class JournalEntry(Base):
+    """Every SOAP message in and out, raw, with its metadata."""
+
+    __tablename__ = "journal"
+    __table_args__ = (Index("ix_journal_station_time", "charge_box_id", "created_at"),
+                      Index("ix_journal_time", "created_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    charge_box_id: Mapped[str | None] = mapped_column(String(255))
+    direction: Mapped[str] = mapped_column(String(4))  # in | out
+    action: Mapped[str | None] = mapped_column(String(80))
+    message_id: Mapped[str | None] = mapped_column(String(255))
+    relates_to: Mapped[str | None] = mapped_column(String(255))
+    ocpp_version: Mapped[str | None] = mapped_column(String(8))
+    soap_version: Mapped[str | None] = mapped_column(String(4))
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    duration_ms: Mapped[float | None]
+    peer: Mapped[str | None] = mapped_column(String(255))
+    fault_code: Mapped[str | None] = mapped_column(String(60))
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
