@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from spyne import ComplexModel, Unicode
+from spyne import ComplexModel, Unicode, XmlAttribute, XmlData
 
 # xs:int, xs:dateTime, xs:boolean, xs:decimal, xs:anyURI, xs:string as spyne primitives.
 from spyne import AnyUri, Boolean, DateTime, Decimal, Integer32 as Int  # noqa: F401  (re-exported)
@@ -69,6 +69,26 @@ class SchemaBuilder:
         """A named complexType whose xs:sequence is ``fields`` in order."""
         return type(name, (ComplexModel,), {
             "__namespace__": self.namespace, "__type_name__": name, "_type_info": list(fields)})
+
+    def simple_content(self, name: str, base, attributes: list[tuple[str, type]],
+                       anonymous: bool = False):
+        """A complexType with simpleContent: text of type ``base`` (field ``value``) plus
+        optional XML attributes, like the OCPP 1.5 ``MeterValue/value`` element.
+
+        ``anonymous`` types are declared inline in their element, as the 1.5 WSDL does;
+        ``name`` then only names the Python class.
+        """
+        cls = type(name, (ComplexModel,), {
+            "__namespace__": self.namespace, "__type_name__": name,
+            "_type_info": [("value", XmlData(base))]
+                          + [(attr, XmlAttribute(kind)) for attr, kind in attributes]})
+        cls.ocpp_anonymous = anonymous
+        return cls
+
+
+def attributes_of(complex_type) -> list[tuple[str, type]]:
+    """The XML attributes of a ``simple_content`` type, in declaration order."""
+    return [(k, v) for k, v in complex_type._type_info.items() if issubclass(v, XmlAttribute)]
 
 
 def body_element_name(operation: str, suffix: str) -> str:
