@@ -1,0 +1,191 @@
+"""The ``soapgw`` command line. Every command reads SOAPGW_* settings and migrates the schema
+when needed; errors print one line on stderr and exit non-zero."""
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from soapgw.config import ConfigError, Settings
+from soapgw.core.timestamps import TimestampError, parse_timestamp
+from soapgw.store.database import make_engine, make_session_factory
+from soapgw.store.migrate import upgrade
+from soapgw.store.models import ChargeBox, IdTag, UnknownChargeBox
+from soapgw.store.upsert import insert_for
+
+EXIT_USAGE = 2
+
+
+class CliError(Exception):
+    """A problem to report in one line, with an exit code."""
+
+    def __init__(self, message: str, code: int = 1):
+        super().__init__(message)
+        self.code = code
+
+
+def _sessions(settings: Settings):
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    return make_session_factory(engine)
+
+
+# --- commands --------------------------------------------------------------------------------
+def cmd_serve(settings: Settings, args) -> int:
+    from soapgw.server import serve
+    upgrade(make_engine(settings.database_url))
+    serve(settings, host=args.host, port=args.port, workers=args.workers)
+    return 0
+
+
+def cmd_db_upgrade(settings: Settings, args) -> int:
+    applied = upgrade(make_engine(settings.database_url))
+    print("database migrated to the latest schema" if applied else "database already up to date")
+    return 0
+
+
+def cmd_chargebox_add(settings: Settings, args) -> int:
+    ids = [i.strip() for i in args.ids if i.strip()]
+    with _sessions(settings).begin() as db:
+        before = db.scalar(select(func.count()).select_from(ChargeBox))
+        # One multi-row statement: hundreds of ids take milliseconds.
+        db.execute(insert_for(db, ChargeBox).values(
+            [{"charge_box_id": i, "registration_status": args.status} for i in ids])
+            .on_conflict_do_nothing())
+        db.execute(UnknownChargeBox.__table__.delete()
+                   .where(UnknownChargeBox.charge_box_id.in_(ids)))
+        added = db.scalar(select(func.count()).select_from(ChargeBox)) - before
+    print(f"added {added} charge box(es), {len(set(ids)) - added} already registered")
+    return 0
+
+
+def cmd_chargebox_list(settings: Settings, args) -> int:
+    with _sessions(settings)() as db:
+        rows = db.scalars(select(ChargeBox).order_by(ChargeBox.charge_box_id)).all()
+    print("charge_box_id\tstatus\tocpp\tlast_seen\tendpoint")
+    for cb in rows:
+        seen = cb.last_message_at.isoformat() if cb.last_message_at else "-"
+        print(f"{cb.charge_box_id}\t{cb.registration_status}\t{cb.ocpp_version or '-'}\t"
+              f"{seen}\t{cb.endpoint_address or '-'}")
+    return 0
+
+
+def _expiry(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        return parse_timestamp(text)[0]
+    except TimestampError as exc:
+        raise CliError(f"--expiry: {exc} (use ISO 8601, e.g. 2027-01-31T23:59:59Z)",
+                       EXIT_USAGE) from None
+
+
+def cmd_tag_add(settings: Settings, args) -> int:
+    if args.max_active < 0:
+        raise CliError("--max-active must be 0 (no limit) or more", EXIT_USAGE)
+    expiry = _expiry(args.expiry)
+    with _sessions(settings).begin() as db:
+        if db.scalar(select(IdTag.id).where(IdTag.id_tag == args.id_tag)) is not None:
+            raise CliError(f"id tag {args.id_tag!r} already exists")
+        db.add(IdTag(id_tag=args.id_tag, parent_id_tag=args.parent, expiry_date=expiry,
+                     max_active_transactions=args.max_active, blocked=args.blocked,
+                     note=args.note))
+    print(f"added id tag {args.id_tag}")
+    return 0
+
+
+def cmd_tag_list(settings: Settings, args) -> int:
+    with _sessions(settings)() as db:
+        rows = db.scalars(select(IdTag).order_by(IdTag.id_tag)).all()
+    print("id_tag\tparent\texpiry\tmax_active\tblocked")
+    for tag in rows:
+        expiry = tag.expiry_date.isoformat() if tag.expiry_date else "-"
+        print(f"{tag.id_tag}\t{tag.parent_id_tag or '-'}\t{expiry}\t"
+              f"{tag.max_active_transactions}\t{'yes' if tag.blocked else 'no'}")
+    return 0
+
+
+def cmd_wsdl_export(settings: Settings, args) -> int:
+    from soapgw.soap.wsdl import export_all
+    directory = Path(args.directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    for path in export_all(directory, base_url=args.base_url):
+        print(path)
+    return 0
+
+
+def cmd_journal_purge(settings: Settings, args) -> int:
+    from soapgw.store.housekeeping import JournalHousekeeper
+    removed = JournalHousekeeper(_sessions(settings), settings).purge_now()
+    print(f"removed {removed} journal entries past retention")
+    return 0
+
+
+# --- parser ----------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="soapgw", description="OCPP 1.5/1.6 SOAP central system")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="serve the gateway with gunicorn (foreground)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--workers", type=int, default=2)
+    serve.set_defaults(handler=cmd_serve)
+
+    db = commands.add_parser("db", help="database schema").add_subparsers(dest="db", required=True)
+    db.add_parser("upgrade", help="migrate to the latest schema").set_defaults(
+        handler=cmd_db_upgrade)
+
+    chargebox = commands.add_parser("chargebox", help="registered charge boxes").add_subparsers(
+        dest="chargebox", required=True)
+    add = chargebox.add_parser("add", help="register charge boxes by chargeBoxIdentity")
+    add.add_argument("ids", nargs="+", metavar="ID")
+    add.add_argument("--status", choices=("Accepted", "Pending", "Rejected"), default="Accepted")
+    add.set_defaults(handler=cmd_chargebox_add)
+    chargebox.add_parser("list", help="list charge boxes").set_defaults(handler=cmd_chargebox_list)
+
+    tag = commands.add_parser("tag", help="OCPP id tags").add_subparsers(dest="tag", required=True)
+    tag_add = tag.add_parser("add", help="add an id tag")
+    tag_add.add_argument("id_tag", metavar="IDTAG")
+    tag_add.add_argument("--parent")
+    tag_add.add_argument("--expiry", help="ISO 8601 date and time (UTC when no zone)")
+    tag_add.add_argument("--max-active", type=int, default=1,
+                         help="active transactions allowed at once (0: no limit)")
+    tag_add.add_argument("--blocked", action="store_true")
+    tag_add.add_argument("--note")
+    tag_add.set_defaults(handler=cmd_tag_add)
+    tag.add_parser("list", help="list id tags").set_defaults(handler=cmd_tag_list)
+
+    wsdl = commands.add_parser("wsdl", help="WSDL documents").add_subparsers(dest="wsdl",
+                                                                            required=True)
+    export = wsdl.add_parser("export", help="write our WSDLs into DIR")
+    export.add_argument("directory", metavar="DIR")
+    export.add_argument("--base-url", default="http://localhost:8080",
+                        help="public URL written into the service addresses")
+    export.set_defaults(handler=cmd_wsdl_export)
+
+    journal = commands.add_parser("journal", help="message journal").add_subparsers(
+        dest="journal", required=True)
+    journal.add_parser("purge", help="delete entries past SOAPGW_JOURNAL_RETENTION_DAYS") \
+        .set_defaults(handler=cmd_journal_purge)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        return args.handler(settings, args)
+    except ConfigError as exc:
+        print(f"soapgw: configuration error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except CliError as exc:
+        print(f"soapgw: {exc}", file=sys.stderr)
+        return exc.code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

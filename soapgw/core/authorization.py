@@ -1,0 +1,47 @@
+"""Authorization of id tags: Accepted, Blocked, Expired or Invalid, and ConcurrentTx at start."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from soapgw.core.messages import IdTagInfo
+from soapgw.store.models import IdTag, Transaction
+from soapgw.store.upsert import insert_for
+
+
+def find_tag(db: Session, id_tag: str) -> IdTag | None:
+    return db.scalars(select(IdTag).where(IdTag.id_tag == id_tag)).one_or_none()
+
+
+def tag_info(tag: IdTag | None, at: datetime) -> IdTagInfo:
+    """The idTagInfo for ``tag`` at time ``at`` (Authorize never answers ConcurrentTx)."""
+    if tag is None:
+        return IdTagInfo(status="Invalid")
+    if tag.blocked:
+        status = "Blocked"
+    elif tag.expiry_date is not None and tag.expiry_date < at:
+        status = "Expired"
+    else:
+        status = "Accepted"
+    return IdTagInfo(status=status, expiry_date=tag.expiry_date, parent_id_tag=tag.parent_id_tag)
+
+
+def start_info(db: Session, id_tag: str, at: datetime) -> IdTagInfo:
+    """idTagInfo for StartTransaction: an unknown tag is recorded (blocked) so the transaction
+    can reference it, and a tag at its limit of active transactions gets ConcurrentTx."""
+    tag = find_tag(db, id_tag)
+    if tag is None:
+        db.execute(insert_for(db, IdTag).values(
+            id_tag=id_tag, blocked=True, max_active_transactions=1, created_at=at,
+            note="recorded from a StartTransaction with an unknown idTag")
+            .on_conflict_do_nothing())
+        return IdTagInfo(status="Invalid")
+    info = tag_info(tag, at)
+    if info.status == "Accepted" and tag.max_active_transactions > 0:
+        active = db.scalar(select(func.count()).select_from(Transaction).where(
+            Transaction.id_tag == id_tag, Transaction.stop_timestamp.is_(None)))
+        if active >= tag.max_active_transactions:
+            info.status = "ConcurrentTx"
+    return info

@@ -1,0 +1,164 @@
+"""The central system: one handler per OCPP action, routed with a decorator.
+
+The protocol edges call :meth:`CentralSystem.process` with a :class:`StationCall` and a
+core request message, inside a database transaction they own (so that the message journal
+is written in the same commit).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from soapgw.config import Settings
+from soapgw.core import messages as m
+from soapgw.core.authorization import find_tag, tag_info
+from soapgw.core.call import StationCall
+from soapgw.core.connectors import connector_pk
+from soapgw.core.data_transfer import DataTransferRegistry
+from soapgw.core.errors import ErrorCode, OcppError
+from soapgw.core.metering import store_meter_values
+from soapgw.core.notifications import diagnostics_status, firmware_status, status_notification
+from soapgw.core.registration import admit, record_quirks
+from soapgw.core.runtime_settings import RuntimeSettings
+from soapgw.core.transactions import start_transaction, stop_transaction
+from soapgw.store.models import ChargeBox, Connector, DataTransferRecord, Transaction
+
+
+@dataclass
+class HandlerContext:
+    db: Session
+    station: ChargeBox | None  # None only for a BootNotification from an unknown station
+    call: StationCall
+    central_system: "CentralSystem"
+
+    def runtime(self) -> RuntimeSettings:
+        return RuntimeSettings.load(self.db, self.central_system.settings)
+
+
+_HANDLERS: dict[str, Callable[[HandlerContext, object], object]] = {}
+
+
+def on(action: str):
+    """Register the handler of ``action``."""
+    def register(function):
+        _HANDLERS[action] = function
+        return function
+    return register
+
+
+class CentralSystem:
+    def __init__(self, settings: Settings, data_transfer: DataTransferRegistry | None = None):
+        self.settings = settings
+        self.data_transfer = data_transfer or DataTransferRegistry()
+
+    def process(self, db: Session, call: StationCall, request):
+        """Admit the station, run the action's handler, record quirks; return the response.
+
+        Raises OcppError when the station may not send this message. What the gate records
+        (unknown station, last contact) is written even then: the caller commits either way.
+        """
+        handler = _HANDLERS.get(call.action)
+        if handler is None:
+            raise OcppError(ErrorCode.NOT_IMPLEMENTED, f"action {call.action} is not supported")
+        # Only a BootNotification can register a station, so only it needs the setting.
+        auto_register = (call.action == "BootNotification"
+                         and RuntimeSettings.load(db, self.settings).auto_register)
+        admission = admit(db, call, auto_register)
+        if admission.refusal is not None:
+            if admission.station is not None:
+                record_quirks(db, admission.station.id, call)
+            raise admission.refusal
+        with db.begin_nested():  # a failing handler leaves the gate's records intact
+            response = handler(HandlerContext(db, admission.station, call, self), request)
+        if admission.station is not None:
+            record_quirks(db, admission.station.id, call)
+        return response
+
+
+@on("BootNotification")
+def boot_notification(ctx: HandlerContext, request: m.BootNotificationRequest):
+    interval = ctx.runtime().heartbeat_interval
+    if ctx.station is None:
+        return m.BootNotificationResponse(status="Rejected", current_time=ctx.call.received_at,
+                                          interval=interval)
+    for name in ("charge_point_vendor", "charge_point_model"):
+        if getattr(request, name) is None:
+            ctx.call.quirk("boot-incomplete", f"BootNotification without {name}")
+    ctx.db.execute(update(ChargeBox).where(ChargeBox.id == ctx.station.id).values(
+        vendor=request.charge_point_vendor, model=request.charge_point_model,
+        charge_point_serial_number=request.charge_point_serial_number,
+        charge_box_serial_number=request.charge_box_serial_number,
+        firmware_version=request.firmware_version, iccid=request.iccid, imsi=request.imsi,
+        meter_type=request.meter_type, meter_serial_number=request.meter_serial_number,
+        last_boot_at=ctx.call.received_at))
+    return m.BootNotificationResponse(status=ctx.station.registration_status,
+                                      current_time=ctx.call.received_at, interval=interval)
+
+
+@on("Heartbeat")
+def heartbeat(ctx: HandlerContext, request: m.HeartbeatRequest):
+    return m.HeartbeatResponse(current_time=ctx.call.received_at)  # liveness: see admit()
+
+
+@on("Authorize")
+def authorize(ctx: HandlerContext, request: m.AuthorizeRequest):
+    return m.AuthorizeResponse(id_tag_info=tag_info(find_tag(ctx.db, request.id_tag),
+                                                    ctx.call.received_at))
+
+
+@on("StartTransaction")
+def start(ctx: HandlerContext, request: m.StartTransactionRequest):
+    return start_transaction(ctx.db, ctx.station, ctx.call, request)
+
+
+@on("StopTransaction")
+def stop(ctx: HandlerContext, request: m.StopTransactionRequest):
+    return stop_transaction(ctx.db, ctx.station, ctx.call, request)
+
+
+@on("MeterValues")
+def meter_values(ctx: HandlerContext, request: m.MeterValuesRequest):
+    connector = connector_pk(ctx.db, ctx.station.id, request.connector_id)
+    transaction_pk = None
+    if request.transaction_id is not None and request.transaction_id > 0:  # < 1 means none
+        transaction_pk = ctx.db.scalar(select(Transaction.id).join(Connector).where(
+            Transaction.id == request.transaction_id,
+            Connector.charge_box_pk == ctx.station.id))
+        if transaction_pk is None:
+            ctx.call.quirk("unknown-transaction",
+                           f"MeterValues for unknown transaction {request.transaction_id}: "
+                           "stored without a transaction")
+    store_meter_values(ctx.db, connector, transaction_pk, request.meter_value,
+                       source="MeterValues")
+    return m.MeterValuesResponse()
+
+
+@on("StatusNotification")
+def status(ctx: HandlerContext, request: m.StatusNotificationRequest):
+    status_notification(ctx.db, ctx.station, ctx.call, request)
+    return m.StatusNotificationResponse()
+
+
+@on("FirmwareStatusNotification")
+def firmware(ctx: HandlerContext, request: m.FirmwareStatusNotificationRequest):
+    firmware_status(ctx.db, ctx.station, ctx.call, request)
+    return m.FirmwareStatusNotificationResponse()
+
+
+@on("DiagnosticsStatusNotification")
+def diagnostics(ctx: HandlerContext, request: m.DiagnosticsStatusNotificationRequest):
+    diagnostics_status(ctx.db, ctx.station, ctx.call, request)
+    return m.DiagnosticsStatusNotificationResponse()
+
+
+@on("DataTransfer")
+def data_transfer(ctx: HandlerContext, request: m.DataTransferRequest):
+    response = ctx.central_system.data_transfer.answer(ctx.station.charge_box_id, request)
+    ctx.db.add(DataTransferRecord(
+        charge_box_pk=ctx.station.id, direction="in", vendor_id=request.vendor_id,
+        message_id=request.message_id, data=request.data, status=response.status,
+        response_data=response.data, received_at=ctx.call.received_at))
+    return response

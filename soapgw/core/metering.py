@@ -1,0 +1,22 @@
+"""Meter values: one row per sampled value, from MeterValues or StopTransaction.transactionData."""
+from __future__ import annotations
+
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
+
+from soapgw.core.messages import MeterValue
+from soapgw.store.models import MeterValueRow
+
+
+def store_meter_values(db: Session, connector_pk: int, transaction_pk: int | None,
+                       meter_values: list[MeterValue], source: str) -> int:
+    """Insert every sampled value (one multi-row statement); returns how many were stored."""
+    rows = [{"connector_pk": connector_pk, "transaction_pk": transaction_pk,
+             "value_timestamp": meter_value.timestamp, "value": sample.value,
+             "context": sample.context, "format": sample.format, "measurand": sample.measurand,
+             "phase": sample.phase, "location": sample.location, "unit": sample.unit,
+             "source": source}
+            for meter_value in meter_values for sample in meter_value.sampled_value]
+    if rows:
+        db.execute(insert(MeterValueRow), rows)
+    return len(rows)

@@ -1,0 +1,106 @@
+"""Who may talk to us: the registration gate, liveness, callback address and quirk records."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from soapgw.core.call import StationCall
+from soapgw.core.endpoints import derive_callback
+from soapgw.core.errors import ErrorCode, OcppError
+from soapgw.store.models import ChargeBox, EndpointChange, StationQuirk, UnknownChargeBox
+from soapgw.store.upsert import insert_for
+
+
+@dataclass
+class Admission:
+    """The station behind a call, when it is known; ``refusal`` when it may not proceed."""
+
+    station: ChargeBox | None
+    refusal: OcppError | None = None
+
+
+def admit(db: Session, call: StationCall, auto_register: bool) -> Admission:
+    """Find the station, record that it spoke, learn its address, apply the gate.
+
+    BootNotification always passes the gate (it is answered Rejected or Pending); any other
+    message from a station that is unknown or not Accepted is refused with SecurityError.
+    """
+    values = {"last_message_at": call.received_at, "ocpp_version": call.ocpp_version,
+              "ocpp_transport": call.transport, "soap_version": call.soap_version}
+    if call.action == "Heartbeat":
+        values["last_heartbeat_at"] = call.received_at
+    # One statement both finds the station and records that it is alive.
+    station = db.scalars(update(ChargeBox).where(ChargeBox.charge_box_id == call.charge_box_id)
+                         .values(**values).returning(ChargeBox)
+                         .execution_options(synchronize_session=False)).one_or_none()
+    if station is None and auto_register and call.action == "BootNotification":
+        station = _auto_register(db, call)
+    if station is None:
+        _record_unknown(db, call)
+        if call.action == "BootNotification":
+            return Admission(None)
+        return Admission(None, OcppError(
+            ErrorCode.SECURITY_ERROR,
+            f"charge box {call.charge_box_id!r} is not registered with this central system"))
+    _learn_callback(db, station, call)
+    if station.registration_status != "Accepted" and call.action != "BootNotification":
+        return Admission(station, OcppError(
+            ErrorCode.SECURITY_ERROR,
+            f"charge box {call.charge_box_id!r} is {station.registration_status}, not Accepted: "
+            "only BootNotification is allowed"))
+    return Admission(station)
+
+
+def _auto_register(db: Session, call: StationCall) -> ChargeBox:
+    db.execute(insert_for(db, ChargeBox).values(
+        charge_box_id=call.charge_box_id, registration_status="Accepted",
+        ocpp_version=call.ocpp_version, ocpp_transport=call.transport,
+        soap_version=call.soap_version, last_message_at=call.received_at,
+        created_at=call.received_at).on_conflict_do_nothing())
+    db.execute(UnknownChargeBox.__table__.delete()
+               .where(UnknownChargeBox.charge_box_id == call.charge_box_id))
+    return db.scalars(select(ChargeBox).where(ChargeBox.charge_box_id == call.charge_box_id)).one()
+
+
+def _record_unknown(db: Session, call: StationCall) -> None:
+    address = call.announced_from or call.announced_reply_to
+    insert = insert_for(db, UnknownChargeBox).values(
+        charge_box_id=call.charge_box_id, first_seen=call.received_at,
+        last_seen=call.received_at, attempts=1, last_action=call.action, last_address=address)
+    db.execute(insert.on_conflict_do_update(
+        index_elements=["charge_box_id"],
+        set_={"last_seen": call.received_at, "attempts": UnknownChargeBox.attempts + 1,
+              "last_action": call.action, "last_address": address}))
+
+
+def _learn_callback(db: Session, station: ChargeBox, call: StationCall) -> None:
+    if call.announced_from is None and call.announced_reply_to is None:
+        return  # nothing announced (and nothing to complain about on every message)
+    callback = derive_callback(call.announced_from, call.announced_reply_to, call.peer_host)
+    if callback.quirk:
+        call.quirk(callback.quirk, f"announced From={call.announced_from!r} "
+                                   f"ReplyTo={call.announced_reply_to!r}, peer {call.peer_host}")
+    if callback.address is None or callback.address == station.endpoint_address:
+        return
+    db.add(EndpointChange(charge_box_pk=station.id, address=callback.address,
+                          source=callback.source, announced=call.announced_from,
+                          changed_at=call.received_at))
+    if not station.endpoint_pinned:  # an address set by an admin wins over learnt ones
+        db.execute(update(ChargeBox).where(ChargeBox.id == station.id).values(
+            endpoint_address=callback.address, endpoint_source=callback.source))
+        station.endpoint_address, station.endpoint_source = callback.address, callback.source
+
+
+def record_quirks(db: Session, charge_box_pk: int, call: StationCall) -> None:
+    """Count each kind of quirk once per message, keeping the latest detail."""
+    latest = {quirk.code: quirk.detail for quirk in call.quirks}
+    for code, detail in latest.items():
+        insert = insert_for(db, StationQuirk).values(
+            charge_box_pk=charge_box_pk, code=code, detail=detail[:2000], count=1,
+            first_seen=call.received_at, last_seen=call.received_at)
+        db.execute(insert.on_conflict_do_update(
+            index_elements=["charge_box_pk", "code"],
+            set_={"count": StationQuirk.count + 1, "detail": detail[:2000],
+                  "last_seen": call.received_at}))

@@ -1,0 +1,115 @@
+"""Field-by-field mapping where SOAP and the core differ only in naming (camelCase/snake_case).
+
+OCPP 1.6 SOAP has the OCPP-J shape, so its mapping is this walk; 1.5 uses it for everything
+its own module does not map by hand.
+"""
+from __future__ import annotations
+
+import dataclasses
+import re
+import types
+import typing
+from datetime import datetime
+from decimal import Decimal
+from functools import cache
+
+from soapgw.core.timestamps import utc
+
+_CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
+
+
+@cache
+def snake(name: str) -> str:
+    """``chargePointVendor`` -> ``charge_point_vendor``."""
+    return _CAMEL.sub("_", name).lower()
+
+
+@cache
+def camel(name: str) -> str:
+    """``charge_point_vendor`` -> ``chargePointVendor``."""
+    first, *rest = name.split("_")
+    return first + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+@cache
+def _hints(cls) -> dict[str, object]:
+    return typing.get_type_hints(cls)
+
+
+def _unwrap_optional(hint):
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    if typing.get_origin(hint) in (typing.Union, types.UnionType) and len(args) == 1:
+        return args[0]
+    return hint
+
+
+def _convert(value, hint):
+    hint = _unwrap_optional(hint)
+    if value is None:
+        return [] if typing.get_origin(hint) is list else None  # spyne: absent list is None
+    if typing.get_origin(hint) is list:
+        (item_hint,) = typing.get_args(hint)
+        items = []
+        for item in value or []:
+            try:
+                items.append(_convert(item, item_hint))
+            except MissingField:
+                # A reading the lenient reader found unusable: drop it, keep the others.
+                continue
+        return items
+    if dataclasses.is_dataclass(hint):
+        return to_core(value, hint)
+    if hint is datetime:
+        return utc(value)
+    if hint is int:
+        return int(value)
+    if hint is str:
+        return str(value)
+    if hint is Decimal:
+        return Decimal(value)
+    return value
+
+
+class MissingField(ValueError):
+    """A field the core type requires is absent."""
+
+
+def to_core(spyne_object, core_type):
+    """Build a core dataclass from a spyne object with the same (camelCase) field names.
+
+    Items of a list whose required fields are missing (the lenient reader removed them as
+    unreadable) are skipped rather than failing the whole message.
+    """
+    values = {}
+    for field in dataclasses.fields(core_type):
+        value = getattr(spyne_object, camel(field.name), None)
+        values[field.name] = _convert(value, _hints(core_type)[field.name])
+    missing = [f.name for f in dataclasses.fields(core_type)
+               if values[f.name] is None and f.default is dataclasses.MISSING
+               and f.default_factory is dataclasses.MISSING]
+    if missing:
+        raise MissingField(f"{core_type.__name__}: missing {', '.join(missing)}")
+    return core_type(**values)
+
+
+def from_core(core_object, spyne_type):
+    """Build a spyne object of ``spyne_type`` from a core dataclass (same names, snake_case)."""
+    if core_object is None:
+        return None
+    values = {}
+    for name, kind in spyne_type._type_info.items():
+        value = getattr(core_object, snake(name), None)
+        if value is None:
+            continue
+        target = getattr(kind, "__orig__", None) or kind
+        if isinstance(value, list):
+            values[name] = [from_core(item, target) if dataclasses.is_dataclass(item) else item
+                            for item in value]
+        elif dataclasses.is_dataclass(value):
+            values[name] = from_core(value, target)
+        elif isinstance(value, datetime):
+            # Whole seconds in UTC: some station parsers fail on six fraction digits.
+            values[name] = utc(value).replace(microsecond=0)
+        else:
+            values[name] = value
+    return spyne_type(**values)

@@ -1,0 +1,185 @@
+"""Lenient, schema-guided reading of an OCPP body element, before spyne deserialises it.
+
+Real stations break the schema in ways that keep the meaning clear: elements out of order,
+unqualified or unknown elements, whitespace, timestamps without zone, over-long strings,
+missing informative fields. The reader walks the element along the spyne definition, repairs
+what spyne would choke on (bad values are removed, text is trimmed, timestamps normalised to
+UTC), and records each breach as a quirk. Only a problem with an *essential* field (see
+``Operation.essential``) becomes an OcppError, with the OCPP code that fits it.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from lxml import etree
+from spyne import Boolean, ComplexModel, DateTime, Decimal as SpyneDecimal, Integer, XmlAttribute
+from spyne import XmlData
+
+from soapgw.core.errors import ErrorCode, OcppError
+from soapgw.core.timestamps import TimestampError, format_timestamp, parse_timestamp
+from soapgw.soap.schema.base import Operation, named
+
+_INTEGER = re.compile(r"^[+-]?\d+$")
+
+
+@dataclass(frozen=True)
+class Quirk:
+    code: str  # short and stable, e.g. "out-of-order"
+    detail: str
+
+
+@dataclass
+class Reading:
+    """What the reader found: quirks to record, and per-field problems (dotted paths)."""
+
+    quirks: list[Quirk] = field(default_factory=list)
+    missing: dict[str, str] = field(default_factory=dict)
+    invalid: dict[str, tuple[str, str]] = field(default_factory=dict)  # path -> (kind, detail)
+
+    def quirk(self, code: str, detail: str) -> None:
+        self.quirks.append(Quirk(code, detail))
+
+
+@dataclass(frozen=True)
+class _Check:
+    text: str | None  # normalised text; None when the value is unusable and must go
+    problem: str | None = None  # "type" | "property" when the value breaks its type
+    quirk: str | None = None  # a tolerated oddity worth recording
+    message: str | None = None
+
+
+def _check_simple(kind, text: str) -> _Check:
+    """Validate one simple value against its spyne type."""
+    base = named(kind)
+    if issubclass(base, DateTime):
+        try:
+            value, had_zone = parse_timestamp(text)
+        except TimestampError as exc:
+            return _Check(None, "type", message=str(exc))
+        return _Check(format_timestamp(value), quirk=None if had_zone else "timestamp-without-zone")
+    if issubclass(base, Integer):
+        if not _INTEGER.match(text):
+            return _Check(None, "type", message=f"{text!r} is not an integer")
+        return _Check(text)
+    if issubclass(base, SpyneDecimal):
+        try:
+            Decimal(text)
+        except InvalidOperation:
+            return _Check(None, "type", message=f"{text!r} is not a decimal number")
+        return _Check(text)
+    if issubclass(base, Boolean):
+        if text.lower() not in ("true", "false", "1", "0"):
+            return _Check(None, "type", message=f"{text!r} is not a boolean")
+        return _Check(text.lower())
+    values = getattr(base, "ocpp_values", None)
+    if values is not None and text not in values:
+        # Kept as sent (nothing is lost); for an essential field it becomes a Fault.
+        return _Check(text, "property", message=f"{text!r} is not one of {', '.join(values)}")
+    max_len = getattr(base.Attributes, "max_len", None)
+    if isinstance(max_len, int) and len(text) > max_len:
+        return _Check(text, quirk="too-long")
+    return _Check(text)
+
+
+def _is_typed(kind) -> bool:
+    """Types whose empty text cannot be a value (an empty string can)."""
+    return issubclass(named(kind), (DateTime, Integer, SpyneDecimal, Boolean))
+
+
+def _fields(complex_type) -> list[tuple[str, type]]:
+    return [(name, kind) for name, kind in complex_type._type_info.items()
+            if not issubclass(kind, (XmlAttribute, XmlData))]
+
+
+def _is_complex(kind) -> bool:
+    return issubclass(kind, ComplexModel)
+
+
+def read_element(element: etree._Element, complex_type, namespace: str, reading: Reading,
+                 path: str = "") -> None:
+    """Check and repair ``element`` (an instance of ``complex_type``) in place."""
+    fields = _fields(complex_type)
+    order = {name: index for index, (name, _kind) in enumerate(fields)}
+    kinds = dict(fields)
+    counts: dict[str, int] = {}
+    last_index = -1
+    where = path or etree.QName(element).localname
+    if any(issubclass(kind, XmlData) for kind in complex_type._type_info.values()):
+        _read_simple_content(element, complex_type, reading, path)
+        return
+    for child in list(element):
+        if not isinstance(child.tag, str):
+            continue
+        qname = etree.QName(child)
+        name = qname.localname
+        if name not in kinds:
+            reading.quirk("unknown-element", f"{where}: unknown element {name!r} ignored")
+            element.remove(child)
+            continue
+        if qname.namespace != namespace:
+            reading.quirk("unqualified-element" if qname.namespace is None else "foreign-namespace",
+                          f"{where}: {name} is in namespace {qname.namespace or '(none)'}")
+            child.tag = f"{{{namespace}}}{name}"
+        if order[name] < last_index:
+            reading.quirk("out-of-order", f"{where}: {name} comes after a later element")
+        last_index = max(last_index, order[name])
+        counts[name] = counts.get(name, 0) + 1
+        kind = kinds[name]
+        child_path = f"{path}.{name}" if path else name
+        if _is_complex(kind):
+            read_element(child, named(kind), namespace, reading, child_path)
+            continue
+        text = child.text or ""
+        if text.strip() != text:
+            child.text = text = text.strip()
+        if text == "" and _is_typed(kind):
+            reading.quirk("empty-element", f"{where}: empty {name} taken as absent")
+            element.remove(child)
+            counts[name] -= 1
+            continue
+        check = _check_simple(kind, text)
+        if check.quirk:
+            reading.quirk(check.quirk, f"{where}: {name}={text!r}")
+        if check.problem:
+            reading.invalid[child_path] = (check.problem, f"{name}: {check.message}")
+            reading.quirk("invalid-value", f"{where}: {name}: {check.message}")
+        if check.text is None:
+            element.remove(child)
+            counts[name] -= 1
+        elif check.text != text:
+            child.text = check.text
+    for name, kind in fields:
+        if kind.Attributes.min_occurs >= 1 and counts.get(name, 0) == 0:
+            child_path = f"{path}.{name}" if path else name
+            if child_path not in reading.invalid:
+                reading.missing[child_path] = f"{where}: required {name} is missing"
+                reading.quirk("missing-required", reading.missing[child_path])
+
+
+def _read_simple_content(element, complex_type, reading: Reading, path: str) -> None:
+    """Elements with text and attributes (the OCPP 1.5 meter ``value``)."""
+    if element.text and element.text.strip() != element.text:
+        element.text = element.text.strip()
+    for name, kind in complex_type._type_info.items():
+        if issubclass(kind, XmlAttribute) and element.get(name) is not None:
+            check = _check_simple(kind.type, element.get(name).strip())
+            if check.problem:
+                reading.quirk("invalid-value", f"{path}@{name}: {check.message}")
+
+
+def read_request(body: etree._Element, operation: Operation, namespace: str) -> Reading:
+    """Read a request body element; raise OcppError when an essential field is unusable."""
+    reading = Reading()
+    read_element(body, operation.request, namespace, reading)
+    for path in operation.essential:
+        if path in reading.invalid:
+            kind, detail = reading.invalid[path]
+            code = (ErrorCode.PROPERTY_CONSTRAINT_VIOLATION if kind == "property"
+                    else ErrorCode.TYPE_CONSTRAINT_VIOLATION)
+            raise OcppError(code, f"{operation.name}: {detail}")
+        if path in reading.missing:
+            raise OcppError(ErrorCode.OCCURENCE_CONSTRAINT_VIOLATION,
+                            f"{operation.name}: required field {path} is missing")
+    return reading

@@ -1,0 +1,102 @@
+"""spyne services built from OCPP service definitions, run on an envelope we parsed ourselves.
+
+spyne does the (de)serialisation and the dispatch to the service method; everything around it
+(safe parsing, size limits, WS-Addressing, faults, journal) is ours, because spyne's WSGI
+layer answers schema errors with bare 500s and knows no WS-Addressing.
+"""
+from __future__ import annotations
+
+from typing import Protocol
+
+from lxml import etree
+from spyne import Application, ServiceBase, rpc
+from spyne.model.fault import Fault
+from spyne.protocol.soap import Soap11, Soap12
+from spyne.server import ServerBase
+from spyne import MethodContext
+
+from soapgw.core.errors import ErrorCode, OcppError
+from soapgw.soap.envelope import Envelope
+from soapgw.soap.schema.base import Operation, ServiceDefinition
+
+
+class Invocation(Protocol):
+    """What a service method hands its work to (``ctx.udc``): one per request."""
+
+    error: Exception | None
+
+    def invoke(self, operation: Operation, request): ...
+
+
+class OcppApplication(Application):
+    def call_wrapper(self, ctx):
+        # Keep the handler's exception as raised (an OcppError must keep its code); spyne
+        # would log it and flatten it into a generic Server fault.
+        try:
+            return super().call_wrapper(ctx)
+        except Exception as exc:  # noqa: BLE001  (re-raised by SpyneRunner.run)
+            ctx.udc.error = exc
+            return None
+
+
+def _method(service: ServiceDefinition, operation: Operation):
+    options = dict(_body_style="bare", _in_message_name=operation.request_element,
+                   _out_message_name=operation.response_element, _in_header=(service.header,),
+                   _returns=operation.response, _operation_name=operation.name)
+    if operation.request._type_info:
+        def method(ctx, request):
+            return ctx.udc.invoke(operation, request)
+        params = (operation.request,)
+    else:
+        def method(ctx):  # spyne declares an empty request (Heartbeat) as no parameter
+            return ctx.udc.invoke(operation, None)
+        params = ()
+    method.__name__ = method.__qualname__ = operation.name  # spyne keys methods by name
+    return rpc(*params, **options)(method)
+
+
+def service_class(service: ServiceDefinition) -> type[ServiceBase]:
+    """A spyne ServiceBase with one @rpc method per operation of ``service``."""
+    methods = {operation.name: _method(service, operation) for operation in service.operations}
+    name = f"{service.name}{service.ocpp_version.replace('.', '')}"
+    return type(name, (ServiceBase,), methods)
+
+
+class SpyneRunner:
+    """Deserialise, dispatch and serialise one OCPP service with spyne, in SOAP 1.1 or 1.2."""
+
+    def __init__(self, service: ServiceDefinition):
+        self.service = service
+        services = [service_class(service)]
+        self._servers = {
+            version: ServerBase(OcppApplication(services, tns=service.namespace,
+                                                name=service.name, in_protocol=protocol(),
+                                                out_protocol=protocol()))
+            for version, protocol in (("1.2", Soap12), ("1.1", Soap11))}
+
+    def run(self, envelope: Envelope, udc: Invocation) -> etree._Element:
+        """Run the request in ``envelope``; returns the response body element."""
+        server = self._servers[envelope.soap_version]
+        app = server.app
+        ctx = MethodContext(server, MethodContext.SERVER)
+        ctx.udc = udc
+        ctx.in_document = (envelope.root, {})
+        try:
+            app.in_protocol.decompose_incoming_envelope(ctx, app.in_protocol.REQUEST)
+            (ctx,) = app.in_protocol.generate_method_contexts(ctx)
+            app.in_protocol.deserialize(ctx, app.in_protocol.REQUEST)
+        except Fault as fault:
+            raise OcppError(ErrorCode.FORMATION_VIOLATION,
+                            f"cannot read the request: {fault.faultstring}") from None
+        if ctx.in_error is not None:
+            raise OcppError(ErrorCode.FORMATION_VIOLATION,
+                            f"cannot read the request: {ctx.in_error.faultstring}")
+        udc.error = None
+        app.process_request(ctx)
+        if udc.error is not None:
+            raise udc.error
+        if ctx.out_error is not None:
+            raise OcppError(ErrorCode.INTERNAL_ERROR, str(ctx.out_error.faultstring))
+        app.out_protocol.serialize(ctx, app.out_protocol.RESPONSE)
+        body = ctx.out_document.find(f"{{{app.out_protocol.ns_soap_env}}}Body")
+        return body[0]

@@ -1,0 +1,1 @@
+"""The inbound SOAP edge: CentralSystemService for OCPP 1.5 and 1.6 stations."""

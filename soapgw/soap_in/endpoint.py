@@ -1,0 +1,270 @@
+"""The CentralSystemService endpoint (WSGI): every SOAP message from stations comes in here.
+
+One pass per message: read (size-limited) -> parse safely -> find version and operation by the
+first Body child -> headers (chargeBoxIdentity, WS-Addressing, mustUnderstand) -> lenient
+schema reading -> spyne -> core, inside one database transaction that also journals the
+request and the reply. Every failure becomes a SOAP Fault with an OCPP subcode.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+from lxml import etree
+from sqlalchemy.orm import Session, sessionmaker
+
+from soapgw.config import Settings
+from soapgw.core.call import StationCall
+from soapgw.core.central_system import CentralSystem
+from soapgw.core.errors import ErrorCode, OcppError
+from soapgw.soap.addressing import FAULT_ACTION, Addressing, is_addressing, read_addressing
+from soapgw.soap.addressing import reply_headers
+from soapgw.soap.envelope import CONTENT_TYPES, Envelope, build_envelope, is_true, parse_envelope
+from soapgw.soap.faults import SoapFault, fault_envelope
+from soapgw.soap.reader import read_request
+from soapgw.soap.schema.base import Operation
+from soapgw.soap_in.versions import INBOUND, UNSUPPORTED, InboundVersion
+from soapgw.soap_in.wsdl_documents import WsdlDocuments
+from soapgw.store import journal
+from soapgw.store.journal import JournalRecord
+
+log = logging.getLogger(__name__)
+
+
+class SoapLevelFault(Exception):
+    """A fault below OCPP (MustUnderstand, VersionMismatch)."""
+
+    def __init__(self, fault: SoapFault):
+        super().__init__(fault.reason)
+        self.fault = fault
+
+
+@dataclass
+class Exchange:
+    """What we learn about one request as it goes through the pipeline."""
+
+    raw: bytes
+    peer: str | None
+    soap_version: str = "1.2"
+    addressing: Addressing = field(default_factory=Addressing)
+    charge_box_id: str | None = None
+    version: InboundVersion | None = None
+    operation: Operation | None = None
+
+    @property
+    def ocpp_version(self) -> str | None:
+        return self.version.service.ocpp_version if self.version else None
+
+
+class Invocation:
+    """Handed to the spyne service method (``ctx.udc``): maps and runs one request in the core."""
+
+    def __init__(self, db: Session, central_system: CentralSystem, call: StationCall,
+                 version: InboundVersion):
+        self.db, self.central_system, self.call, self.version = db, central_system, call, version
+        self.error: Exception | None = None
+
+    def invoke(self, operation: Operation, request):
+        core_request = self.version.mapping.request_to_core(operation, request)
+        core_response = self.central_system.process(self.db, self.call, core_request)
+        return self.version.mapping.response_from_core(operation, core_response)
+
+
+class CentralSystemEndpoint:
+    """WSGI application for /services/CentralSystemService and its version-specific aliases."""
+
+    def __init__(self, settings: Settings, sessions: sessionmaker[Session],
+                 central_system: CentralSystem):
+        self.settings = settings
+        self.sessions = sessions
+        self.central_system = central_system
+        self.wsdl = WsdlDocuments(settings.public_url)
+
+    # --- WSGI ------------------------------------------------------------------------------
+    def __call__(self, environ, start_response):
+        method = environ.get("REQUEST_METHOD", "GET")
+        if method == "GET" and environ.get("QUERY_STRING", "").lower() == "wsdl":
+            document = self.wsdl.for_path(environ)
+            if document is not None:
+                return _respond(start_response, 200, "text/xml; charset=utf-8", document)
+        if method != "POST":
+            fault = SoapFault("send OCPP SOAP requests with POST; GET ?wsdl for the WSDL",
+                              ErrorCode.PROTOCOL_ERROR)
+            body = fault_envelope(fault, "1.2", None)
+            return _respond(start_response, 405, CONTENT_TYPES["1.2"], body,
+                            [("Allow", "GET, POST")])
+        started = time.perf_counter()
+        exchange = Exchange(raw=b"", peer=environ.get("REMOTE_ADDR"))
+        if "text/xml" in environ.get("CONTENT_TYPE", ""):
+            exchange.soap_version = "1.1"  # until the envelope says otherwise
+        status, body, action = self._handle(environ, exchange, started)
+        content_type = CONTENT_TYPES[exchange.soap_version]
+        if exchange.soap_version == "1.2" and action:
+            content_type += f'; action="{action}"'
+        return _respond(start_response, status, content_type, body)
+
+    # --- pipeline --------------------------------------------------------------------------
+    def _handle(self, environ, exchange: Exchange, started: float) -> tuple[int, bytes, str]:
+        try:
+            exchange.raw = self._read_body(environ)
+            envelope = parse_envelope(exchange.raw)
+            exchange.soap_version = envelope.soap_version
+            exchange.addressing = read_addressing(envelope.headers)
+            call = self._station_call(envelope, exchange)
+        except (OcppError, SoapLevelFault) as problem:
+            return self._refuse(exchange, problem, started)
+        try:
+            with self.sessions.begin() as db:
+                try:
+                    udc = Invocation(db, self.central_system, call, exchange.version)
+                    response = exchange.version.runner.run(envelope, udc)
+                    action = exchange.operation.output_action
+                    body = build_envelope(exchange.soap_version,
+                                          reply_headers(action, exchange.addressing.message_id),
+                                          response)
+                    status, fault_code = 200, None
+                except OcppError as error:
+                    status, body, fault_code = self._fault(exchange, error)
+                    action = FAULT_ACTION
+                self._journal(db, exchange, status, body, action, fault_code, started)
+            return status, body, action
+        except Exception:  # noqa: BLE001  (a bug or a database failure: answer, log, journal)
+            log.exception("processing %s from %s failed", exchange.operation and
+                          exchange.operation.name, exchange.charge_box_id)
+            error = OcppError(ErrorCode.INTERNAL_ERROR,
+                              "the central system could not process the message; "
+                              "it was logged, please retry later")
+            return self._refuse(exchange, error, started)
+
+    def _read_body(self, environ) -> bytes:
+        limit = self.settings.max_message_bytes
+        try:
+            declared = int(environ.get("CONTENT_LENGTH") or -1)
+        except ValueError:
+            declared = -1
+        if declared > limit:
+            raise OcppError(ErrorCode.FORMATION_VIOLATION,
+                            f"the message has {declared} bytes, more than the limit of {limit}")
+        data = environ["wsgi.input"].read(limit + 1 if declared < 0 else declared)
+        if len(data) > limit:
+            raise OcppError(ErrorCode.FORMATION_VIOLATION,
+                            f"the message is longer than the limit of {limit} bytes")
+        return data
+
+    def _station_call(self, envelope: Envelope, exchange: Exchange) -> StationCall:
+        body = envelope.body
+        if body is None:
+            raise OcppError(ErrorCode.FORMATION_VIOLATION, "the SOAP Body is empty")
+        namespace, name = etree.QName(body).namespace, etree.QName(body).localname
+        exchange.version = INBOUND.get(namespace)
+        if exchange.version is None:
+            if namespace in UNSUPPORTED:
+                raise OcppError(ErrorCode.NOT_SUPPORTED,
+                                f"{UNSUPPORTED[namespace]} is not supported by this central "
+                                f"system; use OCPP 1.5 or 1.6")
+            raise OcppError(ErrorCode.NOT_IMPLEMENTED,
+                            f"unknown message {name} in namespace {namespace or '(none)'}")
+        exchange.operation = exchange.version.service.by_element.get(name)
+        if exchange.operation is None:
+            raise OcppError(ErrorCode.NOT_IMPLEMENTED,
+                            f"{name} is not an OCPP {exchange.ocpp_version} "
+                            "CentralSystemService request")
+        identity, quirks = self._identity_and_headers(envelope)
+        exchange.charge_box_id = identity
+        if not identity:
+            raise OcppError(ErrorCode.PROTOCOL_ERROR,
+                            "the chargeBoxIdentity SOAP header is missing or empty")
+        call = StationCall(charge_box_id=identity, action=exchange.operation.name,
+                           ocpp_version=exchange.ocpp_version,
+                           soap_version=exchange.soap_version,
+                           announced_from=exchange.addressing.from_address,
+                           announced_reply_to=exchange.addressing.reply_to,
+                           peer_host=exchange.peer)
+        for code, detail in quirks:
+            call.quirk(code, detail)
+        if exchange.soap_version == "1.1":
+            call.quirk("soap-1.1", "the station speaks SOAP 1.1")
+        action = exchange.addressing.action
+        if action is None:
+            call.quirk("no-wsa-action", "no WS-Addressing Action header")
+        elif action != exchange.operation.input_action:
+            call.quirk("wsa-action-mismatch", f"wsa:Action {action!r} with a {name} body")
+        reading = read_request(body, exchange.operation, namespace)
+        for quirk in reading.quirks:
+            call.quirk(quirk.code, f"{exchange.operation.name}: {quirk.detail}")
+        return call
+
+    def _identity_and_headers(self, envelope: Envelope) -> tuple[str | None, list]:
+        """chargeBoxIdentity from any namespace, and a MustUnderstand check of the rest."""
+        identity, quirks = None, []
+        must_understand = f"{{{envelope.env_ns}}}mustUnderstand"
+        for header in envelope.headers:
+            qname = etree.QName(header)
+            if qname.localname.lower() == "chargeboxidentity":
+                text = header.text or ""
+                identity = text.strip()
+                if text != identity:
+                    quirks.append(("identity-whitespace", f"chargeBoxIdentity {text!r}"))
+                if qname.namespace != exchange_namespace(envelope):
+                    quirks.append(("identity-namespace",
+                                   f"chargeBoxIdentity in namespace {qname.namespace}"))
+                continue
+            if is_addressing(header):
+                continue
+            if is_true(header.get(must_understand)):
+                raise SoapLevelFault(SoapFault(
+                    f"header {header.tag} is marked mustUnderstand but is not understood",
+                    soap_code="MustUnderstand"))
+        return identity, quirks
+
+    # --- replies and journal -----------------------------------------------------------------
+    def _fault(self, exchange: Exchange, problem) -> tuple[int, bytes, str]:
+        if isinstance(problem, SoapLevelFault):
+            fault = problem.fault
+        else:
+            fault = SoapFault(problem.reason, problem.code)
+        if exchange.version is not None:
+            fault.ocpp_namespace = exchange.version.service.namespace
+        body = fault_envelope(fault, exchange.soap_version, exchange.addressing.message_id)
+        code = fault.code.value if fault.code else fault.soap_code
+        return fault.http_status(exchange.soap_version), body, code
+
+    def _refuse(self, exchange: Exchange, problem, started: float) -> tuple[int, bytes, str]:
+        """A fault answered outside the main transaction; journaled in one of its own."""
+        status, body, code = self._fault(exchange, problem)
+        try:
+            with self.sessions.begin() as db:
+                self._journal(db, exchange, status, body, FAULT_ACTION, code, started)
+        except Exception:  # noqa: BLE001  (the database is down: still answer the station)
+            log.exception("could not journal a fault for %s", exchange.charge_box_id)
+        return status, body, FAULT_ACTION
+
+    def _journal(self, db: Session, exchange: Exchange, status: int, body: bytes, action: str,
+                 fault_code: str | None, started: float) -> None:
+        common = dict(charge_box_id=exchange.charge_box_id, ocpp_version=exchange.ocpp_version,
+                      soap_version=exchange.soap_version, peer=exchange.peer)
+        request_action = exchange.operation.name if exchange.operation else None
+        raw = exchange.raw
+        journal.write(db, [
+            JournalRecord(direction="in", raw=raw, action=request_action,
+                          message_id=exchange.addressing.message_id, **common),
+            JournalRecord(direction="out", raw=body,
+                          action=(f"{request_action}Response" if fault_code is None
+                                  else f"Fault:{fault_code}"),
+                          relates_to=exchange.addressing.message_id, http_status=status,
+                          duration_ms=(time.perf_counter() - started) * 1000,
+                          fault_code=fault_code, **common),
+        ])
+
+
+def exchange_namespace(envelope: Envelope) -> str | None:
+    return etree.QName(envelope.body).namespace if envelope.body is not None else None
+
+
+def _respond(start_response, status: int, content_type: str, body: bytes, extra=()):
+    reason = {200: "OK", 400: "Bad Request", 405: "Method Not Allowed",
+              500: "Internal Server Error"}.get(status, "")
+    start_response(f"{status} {reason}", [("Content-Type", content_type),
+                                          ("Content-Length", str(len(body))), *extra])
+    return [body]

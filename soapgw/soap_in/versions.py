@@ -1,0 +1,28 @@
+"""The OCPP versions the inbound endpoint serves, found by the namespace of the Body child."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import ModuleType
+
+from soapgw.soap.mapping import cs16 as cs16_mapping
+from soapgw.soap.schema import cs16
+from soapgw.soap.schema.base import ServiceDefinition
+from soapgw.soap.spyne_service import SpyneRunner
+
+
+@dataclass(frozen=True)
+class InboundVersion:
+    service: ServiceDefinition
+    mapping: ModuleType  # request_to_core(operation, request), response_from_core(...)
+    runner: SpyneRunner = field(init=False, repr=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "runner", SpyneRunner(self.service))
+
+
+_VERSIONS = (InboundVersion(cs16.SERVICE, cs16_mapping),)
+INBOUND: dict[str, InboundVersion] = {v.service.namespace: v for v in _VERSIONS}
+BY_OCPP_VERSION: dict[str, InboundVersion] = {v.service.ocpp_version: v for v in _VERSIONS}
+
+# Known OCPP namespaces we do not serve: answered NotSupported rather than NotImplemented.
+UNSUPPORTED = {"urn://Ocpp/Cs/2010/08/": "OCPP 1.2"}

@@ -1,0 +1,40 @@
+"""The message journal: every SOAP message in and out, raw, with what we know about it."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, insert
+from sqlalchemy.orm import Session
+
+from soapgw.core.timestamps import now
+from soapgw.store.models import JournalEntry
+
+
+@dataclass
+class JournalRecord:
+    direction: str  # in | out
+    raw: bytes
+    charge_box_id: str | None = None
+    action: str | None = None
+    message_id: str | None = None
+    relates_to: str | None = None
+    ocpp_version: str | None = None
+    soap_version: str | None = None
+    http_status: int | None = None
+    duration_ms: float | None = None
+    peer: str | None = None
+    fault_code: str | None = None
+    created_at: datetime = field(default_factory=now)
+
+
+def write(db: Session, records: list[JournalRecord]) -> None:
+    db.execute(insert(JournalEntry), [asdict(record) for record in records])
+
+
+def purge(db: Session, retention_days: int, at: datetime | None = None) -> int:
+    """Delete entries older than the retention; 0 days keeps everything. Returns the count."""
+    if retention_days <= 0:
+        return 0
+    cutoff = (at or now()) - timedelta(days=retention_days)
+    return db.execute(delete(JournalEntry).where(JournalEntry.created_at < cutoff)).rowcount
