@@ -272,3 +272,15 @@ class JournalEntry(Base):
     peer: Mapped[str | None] = mapped_column(String(255))
     fault_code: Mapped[str | None] = mapped_column(String(60))
     raw: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class AdminUser(Base):
+    """An operator who may sign in to the web UI."""
+
+    __tablename__ = "admin_user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    last_login_at: Mapped[datetime | None]
