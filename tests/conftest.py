@@ -170,3 +170,33 @@ def served_gateway(tmp_path):
     for process in processes:
         process.terminate()
         process.wait(timeout=20)
+
+
+class Seed:
+    """Registers stations and tags straight in the gateway's database."""
+
+    def __init__(self, gateway: Gateway):
+        self.gateway = gateway
+
+    def station(self, charge_box_id: str, status: str = "Accepted", **fields):
+        from soapgw.store.models import ChargeBox
+        with self.gateway.sessions.begin() as db:
+            db.add(ChargeBox(charge_box_id=charge_box_id, registration_status=status, **fields))
+
+    def tag(self, id_tag: str, **fields):
+        from soapgw.store.models import IdTag
+        with self.gateway.sessions.begin() as db:
+            db.add(IdTag(id_tag=id_tag, **fields))
+
+    def rows(self, statement):
+        with self.gateway.sessions() as db:
+            return db.execute(statement).all()
+
+    def scalars(self, statement):
+        with self.gateway.sessions() as db:
+            return db.scalars(statement).all()
+
+
+@pytest.fixture
+def seed(gateway) -> Seed:
+    return Seed(gateway)
