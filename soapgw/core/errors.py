@@ -21,8 +21,7 @@ class ErrorCode(str, Enum):
     @property
     def is_senders_fault(self) -> bool:
         """True when the peer caused it (SOAP ``Sender``, HTTP 400); else ``Receiver``/500."""
-        return self not in (ErrorCode.INTERNAL_ERROR, ErrorCode.GENERIC_ERROR,
-                            ErrorCode.NOT_IMPLEMENTED)
+        return self not in (ErrorCode.INTERNAL_ERROR, ErrorCode.GENERIC_ERROR)
 
 
 class OcppError(Exception):

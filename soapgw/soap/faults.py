@@ -25,10 +25,11 @@ class SoapFault:
     def senders_fault(self) -> bool:
         if self.code is not None:
             return self.code.is_senders_fault
-        return self.soap_code != "Receiver"
+        return self.soap_code == "Sender"
 
     def http_status(self, soap_version: str) -> int:
-        # SOAP 1.2 HTTP binding: Sender faults are 400, the rest 500; SOAP 1.1 always 500.
+        # SOAP 1.2 HTTP binding: Sender faults are 400, the rest (MustUnderstand,
+        # VersionMismatch, Receiver) 500; the SOAP 1.1 binding answers every fault with 500.
         return 400 if soap_version == "1.2" and self.senders_fault else 500
 
 
