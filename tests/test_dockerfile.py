@@ -4,6 +4,7 @@ The image itself cannot be built on our machines; this runs what the image runs:
 the ENV settings, from the installed package, with the data folder in a temporary directory.
 """
 import json
+import os
 import re
 import shlex
 import signal
@@ -36,7 +37,8 @@ def test_dockerfile_command_serves_with_its_environment(tmp_path):
     port = str(free_port())
     cmd = [str(Path(sys.executable).with_name("soapgw"))] + [
         port if part == "8080" else part for part in cmd[1:]]
-    process = subprocess.Popen(cmd, env={"PATH": "/usr/bin:/bin", **env},
+    inherited = {k: v for k, v in os.environ.items() if k in ("PATH", "PYTHONPATH")}
+    process = subprocess.Popen(cmd, env={**inherited, **env},
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         for _ in range(300):
