@@ -22,6 +22,7 @@ from soapgw.core.timestamps import TimestampError, format_timestamp, parse_times
 from soapgw.soap.schema.base import Operation, named
 
 _INTEGER = re.compile(r"^[+-]?\d+$")
+_XSI = "http://www.w3.org/2001/XMLSchema-instance"
 
 
 @dataclass(frozen=True)
@@ -162,11 +163,29 @@ def _read_simple_content(element, complex_type, reading: Reading, path: str) -> 
     """Elements with text and attributes (the OCPP 1.5 meter ``value``)."""
     if element.text and element.text.strip() != element.text:
         element.text = element.text.strip()
-    for name, kind in complex_type._type_info.items():
-        if issubclass(kind, XmlAttribute) and element.get(name) is not None:
-            check = _check_simple(kind.type, element.get(name).strip())
-            if check.problem:
-                reading.quirk("invalid-value", f"{path}@{name}: {check.message}")
+    kinds = {name: kind for name, kind in complex_type._type_info.items()
+             if issubclass(kind, XmlAttribute)}
+    for key in list(element.attrib):
+        qname = etree.QName(key)
+        name = qname.localname
+        if qname.namespace == _XSI:
+            continue  # xsi:type and the like describe the element, they carry no reading data
+        if name not in kinds:
+            reading.quirk("unknown-attribute", f"{path}: unknown attribute {name!r} ignored")
+            continue
+        if qname.namespace is not None:
+            # OCPP attributes are unqualified; spyne would silently drop a qualified one
+            reading.quirk("qualified-attribute", f"{path}@{name} is in namespace "
+                                                 f"{qname.namespace}")
+            value = element.attrib.pop(key)
+            if element.get(name) is None:
+                element.set(name, value)
+        value = element.get(name)
+        if value.strip() != value:  # trimmed like element text, so mappings see the value
+            element.set(name, value.strip())
+        check = _check_simple(kinds[name].type, value.strip())
+        if check.problem:
+            reading.quirk("invalid-value", f"{path}@{name}: {check.message}")
 
 
 def read_request(body: etree._Element, operation: Operation, namespace: str) -> Reading:

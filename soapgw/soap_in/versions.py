@@ -4,8 +4,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from types import ModuleType
 
+from soapgw.soap.mapping import cs15 as cs15_mapping
 from soapgw.soap.mapping import cs16 as cs16_mapping
-from soapgw.soap.schema import cs16
+from soapgw.soap.schema import cs15, cs16
 from soapgw.soap.schema.base import ServiceDefinition
 from soapgw.soap.spyne_service import SpyneRunner
 
@@ -20,7 +21,8 @@ class InboundVersion:
         object.__setattr__(self, "runner", SpyneRunner(self.service))
 
 
-_VERSIONS = (InboundVersion(cs16.SERVICE, cs16_mapping),)
+_VERSIONS = (InboundVersion(cs15.SERVICE, cs15_mapping),
+             InboundVersion(cs16.SERVICE, cs16_mapping))
 INBOUND: dict[str, InboundVersion] = {v.service.namespace: v for v in _VERSIONS}
 BY_OCPP_VERSION: dict[str, InboundVersion] = {v.service.ocpp_version: v for v in _VERSIONS}
 
