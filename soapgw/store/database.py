@@ -7,6 +7,9 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+# Execution option: this engine or connection only reads (see _on_begin).
+READ_ONLY = "soapgw_read_only"
+
 
 def make_engine(url: str, **kwargs) -> Engine:
     """Create an engine for ``url``; SQLite files get their folder created."""
@@ -42,6 +45,10 @@ def _sqlite_engine(url, **kwargs) -> Engine:
     def _on_begin(connection):
         # Take the write lock up front: a deferred transaction that reads and then writes can
         # fail with SQLITE_BUSY at once when another process wrote in between; IMMEDIATE waits.
+        # Read-only work (web pages) asks for READ_ONLY and takes no lock: WAL gives a snapshot.
+        if connection.get_execution_options().get(READ_ONLY):
+            connection.exec_driver_sql("BEGIN")
+            return
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine

@@ -1,0 +1,227 @@
+"""Transactions: filtered list, CSV export, detail with meter values and chart, manual stop."""
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+
+from flask import (Blueprint, Response, abort, flash, redirect, render_template, request,
+                   stream_with_context, url_for)
+from flask_wtf import FlaskForm
+from sqlalchemy import Select, func, select, update
+from wtforms import IntegerField, SelectField, StringField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+
+from soapgw.core.timestamps import now
+from soapgw.store.models import ChargeBox, Connector, FailedStop, MeterValueRow, Transaction
+from soapgw.web.charts import Sample, svg_chart, transaction_series
+from soapgw.web.db import db
+from soapgw.web.fields import FilterForm, UtcDateTimeField, date_range_problem
+from soapgw.web.paging import paginate
+
+bp = Blueprint("transactions", __name__, url_prefix="/transactions")
+
+METER_ROWS_SHOWN = 2000
+STOP_REASONS = ("Other", "DeAuthorized", "EmergencyStop", "EVDisconnected", "HardReset",
+                "Local", "PowerLoss", "Reboot", "Remote", "SoftReset", "UnlockCommand")
+
+
+class TransactionFilter(FilterForm):
+    station = StringField("Charge point", validators=[Optional(), Length(max=255)])
+    tag = StringField("Id tag", validators=[Optional(), Length(max=255)])
+    state = SelectField("State", choices=[("", "any"), ("active", "active"),
+                                          ("finished", "finished")])
+    start_from = UtcDateTimeField("Started from", render_kw={"type": "datetime-local"})
+    start_to = UtcDateTimeField("Started before", render_kw={"type": "datetime-local"})
+
+
+class StopForm(FlaskForm):
+    stop_timestamp = UtcDateTimeField("Stop time (UTC)",
+                                      validators=[InputRequired("Enter the stop time.")],
+                                      render_kw={"type": "datetime-local"})
+    meter_stop = IntegerField("Meter at stop (Wh)",
+                              validators=[InputRequired("Enter the meter value in Wh."),
+                                          NumberRange(0, 2 ** 62, "Not a meter value.")])
+    reason = SelectField("Reason", choices=[(r, r) for r in STOP_REASONS], default="Other")
+
+
+# --- list and CSV --------------------------------------------------------------------------------
+COLUMNS = (Transaction.id, Transaction.id_tag, Transaction.start_timestamp,
+           Transaction.meter_start, Transaction.stop_timestamp, Transaction.meter_stop,
+           Transaction.stop_reason, Transaction.stopped_by, Connector.connector_id,
+           ChargeBox.charge_box_id, ChargeBox.id.label("station_pk"))
+
+
+def _conditions(form: TransactionFilter) -> tuple[list, bool]:
+    """WHERE conditions, and whether they need the station join."""
+    data = form.data
+    conditions = []
+    if data["tag"]:
+        conditions.append(Transaction.id_tag == data["tag"].strip())
+    if data["state"] == "active":
+        conditions.append(Transaction.stop_timestamp.is_(None))
+    elif data["state"] == "finished":
+        conditions.append(Transaction.stop_timestamp.is_not(None))
+    if form.start_from.value:
+        conditions.append(Transaction.start_timestamp >= form.start_from.value)
+    if form.start_to.value:
+        conditions.append(Transaction.start_timestamp < form.start_to.value)
+    if data["station"]:
+        conditions.append(ChargeBox.charge_box_id == data["station"].strip())
+        return conditions, True
+    return conditions, False
+
+
+def _queries(form: TransactionFilter) -> tuple[Select, Select]:
+    conditions, needs_station = _conditions(form)
+    rows = (select(*COLUMNS).join(Connector, Transaction.connector_pk == Connector.id)
+            .join(ChargeBox, Connector.charge_box_pk == ChargeBox.id)
+            .where(*conditions).order_by(Transaction.id.desc()))
+    count = select(func.count()).select_from(Transaction)
+    if needs_station:  # the joins only matter for counting when the station filters
+        count = (count.join(Connector, Transaction.connector_pk == Connector.id)
+                 .join(ChargeBox, Connector.charge_box_pk == ChargeBox.id))
+    return rows, count.where(*conditions)
+
+
+def _filter_form() -> TransactionFilter:
+    form = TransactionFilter(request.args)
+    if form.validate():
+        date_range_problem(form.start_from, form.start_to)
+    return form
+
+
+@bp.get("/")
+def index():
+    form = _filter_form()
+    rows, count = _queries(form)
+    page = paginate(db(), rows, count_query=count)
+    return render_template("transactions/list.html", form=form, page=page,
+                           csv_args=request.args.to_dict(flat=True) | {"page": None})
+
+
+def _cell(value) -> str:
+    """Defuse spreadsheet formulas: a tag like '=cmd|...' must stay text."""
+    text = "" if value is None else (value.isoformat() if hasattr(value, "isoformat")
+                                     else str(value))
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@bp.get("/export.csv")
+def export_csv():
+    form = _filter_form()
+    rows, _ = _queries(form)
+    session = db()
+
+    def generate() -> Iterator[str]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(["transaction_id", "charge_box_id", "connector_id", "id_tag",
+                         "start_timestamp", "meter_start_wh", "stop_timestamp", "meter_stop_wh",
+                         "energy_wh", "stop_reason", "stopped_by"])
+        for row in session.execute(rows.execution_options(yield_per=2000)):
+            energy = (row.meter_stop - row.meter_start) if row.meter_stop is not None else None
+            writer.writerow([row.id, _cell(row.charge_box_id), row.connector_id,
+                             _cell(row.id_tag), _cell(row.start_timestamp), row.meter_start,
+                             _cell(row.stop_timestamp), _cell(row.meter_stop), _cell(energy),
+                             _cell(row.stop_reason), _cell(row.stopped_by)])
+            if buffer.tell() > 64 * 1024:
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue()
+
+    filename = f"transactions-{now():%Y%m%d-%H%M%S}.csv"
+    return Response(stream_with_context(generate()), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+# --- detail, chart, stop -------------------------------------------------------------------------
+def _transaction_or_404(transaction_id: int):
+    row = db().execute(select(Transaction, Connector.connector_id, ChargeBox.charge_box_id,
+                              ChargeBox.id.label("station_pk"))
+                       .join(Connector, Transaction.connector_pk == Connector.id)
+                       .join(ChargeBox, Connector.charge_box_pk == ChargeBox.id)
+                       .where(Transaction.id == transaction_id)).one_or_none()
+    if row is None:
+        abort(404)
+    return row
+
+
+def _samples(transaction_id: int) -> list[MeterValueRow]:
+    return db().scalars(select(MeterValueRow).where(MeterValueRow.transaction_pk == transaction_id)
+                        .order_by(MeterValueRow.value_timestamp, MeterValueRow.id)).all()
+
+
+def _chart(row, samples) -> tuple:
+    t = row.Transaction
+    energy, power = transaction_series(
+        [Sample(s.value_timestamp, s.value, s.measurand, s.phase, s.unit, s.location, s.format)
+         for s in samples], t.start_timestamp, t.meter_start, t.stop_timestamp, t.meter_stop)
+    title = f"Transaction {t.id} at {row.charge_box_id}, connector {row.connector_id}"
+    return svg_chart(energy, power, title), energy
+
+
+def _render_detail(row, stop_form: StopForm, status: int = 200):
+    t = row.Transaction
+    samples = _samples(t.id)
+    chart, energy = _chart(row, samples)
+    failed = db().scalars(select(FailedStop).where(FailedStop.transaction_id == t.id,
+                                                   FailedStop.charge_box_pk == row.station_pk)
+                          .order_by(FailedStop.received_at.desc()).limit(20)).all()
+    return render_template("transactions/detail.html", row=row, t=t, samples=samples,
+                           shown=samples[:METER_ROWS_SHOWN], chart=chart,
+                           stop_form=stop_form, failed=failed), status
+
+
+@bp.get("/<int:transaction_id>")
+def detail(transaction_id: int):
+    row = _transaction_or_404(transaction_id)
+    form = StopForm()
+    if row.Transaction.stop_timestamp is None:
+        _, energy = _chart(row, _samples(transaction_id))
+        latest = energy.points[-1][1] if energy.points else 0
+        form.stop_timestamp.data = now().strftime("%Y-%m-%dT%H:%M")
+        form.meter_stop.data = row.Transaction.meter_start + round(latest * 1000)
+    return _render_detail(row, form)
+
+
+@bp.get("/<int:transaction_id>/chart.svg")
+def chart_svg(transaction_id: int):
+    row = _transaction_or_404(transaction_id)
+    chart, _ = _chart(row, _samples(transaction_id))
+    svg = '<?xml version="1.0" encoding="UTF-8"?>\n' + str(chart) if chart else \
+        '<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"/>'
+    return Response(svg, mimetype="image/svg+xml")
+
+
+@bp.post("/<int:transaction_id>/stop")
+def stop(transaction_id: int):
+    """For a transaction whose StopTransaction will never come (station replaced, lost data)."""
+    row = _transaction_or_404(transaction_id)
+    t = row.Transaction
+    form = StopForm()
+    if not form.validate_on_submit():
+        return _render_detail(row, form, 400)
+    problem = False
+    if form.stop_timestamp.value < t.start_timestamp:
+        form.stop_timestamp.errors.append("The stop comes before the start "
+                                          f"({t.start_timestamp:%Y-%m-%d %H:%M:%S} UTC).")
+        problem = True
+    if form.meter_stop.data < t.meter_start:
+        form.meter_stop.errors.append(f"Below the meter at start ({t.meter_start} Wh).")
+        problem = True
+    if problem:
+        return _render_detail(row, form, 400)
+    session = db()
+    stopped = session.execute(update(Transaction).where(
+        Transaction.id == t.id, Transaction.stop_timestamp.is_(None)).values(
+        stop_timestamp=form.stop_timestamp.value, meter_stop=form.meter_stop.data,
+        stop_reason=form.reason.data, stopped_by="operator", stopped_received_at=now())
+        .execution_options(synchronize_session=False)).rowcount
+    session.commit()
+    if stopped:
+        flash(f"Transaction {t.id} stopped.", "success")
+    else:
+        flash(f"Transaction {t.id} was already stopped.", "warning")
+    return redirect(url_for(".detail", transaction_id=t.id))
