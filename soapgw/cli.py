@@ -171,6 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
         dest="journal", required=True)
     journal.add_parser("purge", help="delete entries past SOAPGW_JOURNAL_RETENTION_DAYS") \
         .set_defaults(handler=cmd_journal_purge)
+    __import__("soapgw.soap_out.cli", fromlist=["register"]).register(commands)  # call, tasks
     __import__("soapgw.web.cli", fromlist=["register"]).register(commands)  # admin
     return parser
 

@@ -47,6 +47,44 @@ def _url(env, name: str) -> str | None:
     return raw.rstrip("/")
 
 
+def _seconds(env, name: str, default: float, maximum: float = 3600) -> float:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a number of seconds") from None
+    if not 0 < value <= maximum:
+        raise ConfigError(f"{name}={raw!r} is out of range: it must be more than 0 and at most "
+                          f"{maximum:g} seconds")
+    return value
+
+
+def _file(env, name: str) -> Path | None:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return None
+    path = Path(raw)
+    if not path.is_file():
+        raise ConfigError(f"{name}={raw!r} is not a readable file")
+    return path
+
+
+def _networks(env, name: str) -> tuple:
+    """A comma-separated list of addresses or networks (CIDR), e.g. ``10.0.0.0/8, 192.0.2.7``."""
+    import ipaddress
+    raw = (env.get(name) or "").strip()
+    networks = []
+    for item in filter(None, (part.strip() for part in raw.split(","))):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ConfigError(f"{name}: {item!r} is not an IP address or network "
+                              "(use CIDR, e.g. 10.0.0.0/8)") from None
+    return tuple(networks)
+
+
 def _database_url(env, instance: Path) -> str:
     raw = (env.get("SOAPGW_DATABASE_URL") or "").strip()
     if not raw:
@@ -72,6 +110,15 @@ class Settings:
     public_url: str | None = None
     max_message_bytes: int = 1024 * 1024
     journal_retention_days: int = 30  # 0 keeps the journal forever
+    # Commands to stations (soapgw.soap_out): timeouts, TLS, callback safety, concurrency.
+    connect_timeout: float = 30.0
+    operation_timeout: float = 30.0
+    tls_client_cert: Path | None = None
+    tls_client_key: Path | None = None
+    tls_ca: Path | None = None
+    allowed_callback_networks: tuple = ()
+    trusted_proxies: tuple = ()
+    outbound_concurrency: int = 50
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -86,4 +133,19 @@ class Settings:
             public_url=_url(env, "SOAPGW_PUBLIC_URL"),
             max_message_bytes=_int(env, "SOAPGW_MAX_MESSAGE_BYTES", 1024 * 1024, 1024),
             journal_retention_days=_int(env, "SOAPGW_JOURNAL_RETENTION_DAYS", 30, 0),
+            connect_timeout=_seconds(env, "SOAPGW_CONNECT_TIMEOUT", 30.0),
+            operation_timeout=_seconds(env, "SOAPGW_OPERATION_TIMEOUT", 30.0),
+            tls_client_cert=_file(env, "SOAPGW_TLS_CLIENT_CERT"),
+            tls_client_key=_client_key(env),
+            tls_ca=_file(env, "SOAPGW_TLS_CA"),
+            allowed_callback_networks=_networks(env, "SOAPGW_ALLOWED_CALLBACK_NETWORKS"),
+            trusted_proxies=_networks(env, "SOAPGW_TRUSTED_PROXIES"),
+            outbound_concurrency=_int(env, "SOAPGW_OUTBOUND_CONCURRENCY", 50, 1, 1000),
         )
+
+
+def _client_key(env) -> Path | None:
+    key = _file(env, "SOAPGW_TLS_CLIENT_KEY")
+    if key is not None and not (env.get("SOAPGW_TLS_CLIENT_CERT") or "").strip():
+        raise ConfigError("SOAPGW_TLS_CLIENT_KEY is set without SOAPGW_TLS_CLIENT_CERT")
+    return key

@@ -66,7 +66,8 @@ class CentralSystem:
         # Only a BootNotification can register a station, so only it needs the setting.
         auto_register = (call.action == "BootNotification"
                          and RuntimeSettings.load(db, self.settings).auto_register)
-        admission = admit(db, call, auto_register)
+        admission = admit(db, call, auto_register,
+                          self.settings.allowed_callback_networks)
         if admission.refusal is not None:
             if admission.station is not None:
                 record_quirks(db, admission.station.id, call)

@@ -7,6 +7,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from soapgw.core.call import StationCall
+from soapgw.core.commands.guard import check_callback
 from soapgw.core.endpoints import derive_callback
 from soapgw.core.errors import ErrorCode, OcppError
 from soapgw.store.models import ChargeBox, EndpointChange, StationQuirk, UnknownChargeBox
@@ -21,7 +22,8 @@ class Admission:
     refusal: OcppError | None = None
 
 
-def admit(db: Session, call: StationCall, auto_register: bool) -> Admission:
+def admit(db: Session, call: StationCall, auto_register: bool,
+          allowed_networks: tuple = ()) -> Admission:
     """Find the station, record that it spoke, learn its address, apply the gate.
 
     BootNotification always passes the gate (it is answered Rejected or Pending); any other
@@ -44,7 +46,7 @@ def admit(db: Session, call: StationCall, auto_register: bool) -> Admission:
         return Admission(None, OcppError(
             ErrorCode.SECURITY_ERROR,
             f"charge box {call.charge_box_id!r} is not registered with this central system"))
-    _learn_callback(db, station, call)
+    _learn_callback(db, station, call, allowed_networks)
     if station.registration_status != "Accepted" and call.action != "BootNotification":
         return Admission(station, OcppError(
             ErrorCode.SECURITY_ERROR,
@@ -75,13 +77,16 @@ def _record_unknown(db: Session, call: StationCall) -> None:
               "last_action": call.action, "last_address": address}))
 
 
-def _learn_callback(db: Session, station: ChargeBox, call: StationCall) -> None:
+def _learn_callback(db: Session, station: ChargeBox, call: StationCall,
+                    allowed_networks: tuple = ()) -> None:
     if call.announced_from is None and call.announced_reply_to is None:
         return  # nothing announced (and nothing to complain about on every message)
     callback = derive_callback(call.announced_from, call.announced_reply_to, call.peer_host)
     if callback.quirk:
         call.quirk(callback.quirk, f"announced From={call.announced_from!r} "
                                    f"ReplyTo={call.announced_reply_to!r}, peer {call.peer_host}")
+    if callback.address is not None:  # may we call it? (recorded; the message is answered)
+        check_callback(db, station, call, callback.address, allowed_networks)
     if callback.address is None or callback.address == station.endpoint_address:
         return
     db.add(EndpointChange(charge_box_pk=station.id, address=callback.address,

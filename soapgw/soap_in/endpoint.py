@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from soapgw.config import Settings
 from soapgw.core.call import StationCall
 from soapgw.core.central_system import CentralSystem
+from soapgw.core.commands.callback_policy import client_address
 from soapgw.core.errors import ErrorCode, OcppError
 from soapgw.soap.addressing import FAULT_ACTION, Addressing, is_addressing, read_addressing
 from soapgw.soap.addressing import reply_headers
@@ -95,7 +96,10 @@ class CentralSystemEndpoint:
             return _respond(start_response, 405, CONTENT_TYPES["1.2"], body,
                             [("Allow", "GET, POST")])
         started = time.perf_counter()
-        exchange = Exchange(raw=b"", peer=environ.get("REMOTE_ADDR"))
+        # behind a trusted reverse proxy: the forwarded client address (callback safety)
+        peer = client_address(environ.get("REMOTE_ADDR"), environ.get("HTTP_X_FORWARDED_FOR"),
+                              self.settings.trusted_proxies)
+        exchange = Exchange(raw=b"", peer=peer)
         if "text/xml" in environ.get("CONTENT_TYPE", ""):
             exchange.soap_version = "1.1"  # until the envelope says otherwise
         status, body, action = self._handle(environ, exchange, started)

@@ -38,6 +38,13 @@ class ChargeBox(Base):
     endpoint_address: Mapped[str | None] = mapped_column(String(2048))
     endpoint_source: Mapped[str | None] = mapped_column(String(20))
     endpoint_pinned: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Callback safety (soapgw.core.commands.callback_policy): where the station's requests come
+    # from, and whether its callback address may be called (checked again before every call).
+    endpoint_peer_host: Mapped[str | None] = mapped_column(String(64))
+    endpoint_verdict: Mapped[str | None] = mapped_column(String(10))  # allowed | refused
+    endpoint_verdict_reason: Mapped[str | None] = mapped_column(Text)
+    endpoint_checked_at: Mapped[datetime | None]
+    local_list_version: Mapped[int | None] = mapped_column(Integer)  # last SendLocalList accepted
     last_boot_at: Mapped[datetime | None]
     last_heartbeat_at: Mapped[datetime | None]
     last_message_at: Mapped[datetime | None]
@@ -284,3 +291,83 @@ class AdminUser(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(default=now)
     last_login_at: Mapped[datetime | None]
+
+
+class Task(Base):
+    """A command sent to one or more stations; one TaskResult per station."""
+
+    __tablename__ = "task"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    operation: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[str] = mapped_column(Text)  # the OCPP-J 1.6 request payload (JSON)
+    origin: Mapped[str] = mapped_column(String(20))  # cli | web | api
+    caller: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    finished_at: Mapped[datetime | None]
+
+    results: Mapped[list[TaskResult]] = relationship(back_populates="task",
+                                                     cascade="all, delete-orphan",
+                                                     order_by="TaskResult.id")
+
+
+class TaskResult(Base):
+    """One station's part of a task: queued -> sent -> answered | failed | timed_out."""
+
+    __tablename__ = "task_result"
+    __table_args__ = (UniqueConstraint("task_id", "charge_box_id"),
+                      Index("ix_task_result_state", "state"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("task.id", ondelete="CASCADE"))
+    charge_box_id: Mapped[str] = mapped_column(String(255))
+    state: Mapped[str] = mapped_column(String(12), default="queued")
+    ocpp_version: Mapped[str | None] = mapped_column(String(8))
+    endpoint_address: Mapped[str | None] = mapped_column(String(2048))
+    message_id: Mapped[str | None] = mapped_column(String(255))
+    response: Mapped[str | None] = mapped_column(Text)  # OCPP-J 1.6 response payload (JSON)
+    error_kind: Mapped[str | None] = mapped_column(String(30))
+    error: Mapped[str | None] = mapped_column(Text)
+    fault_code: Mapped[str | None] = mapped_column(String(60))
+    transaction_id: Mapped[int | None] = mapped_column(Integer)  # RemoteStartTransaction
+    worker: Mapped[str | None] = mapped_column(String(255))  # host:pid running it
+    queued_at: Mapped[datetime] = mapped_column(default=now)
+    sent_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    duration_ms: Mapped[float | None]
+
+    task: Mapped[Task] = relationship(back_populates="results")
+
+
+class ConfigurationKey(Base):
+    """A configuration key as the station last reported it (GetConfiguration)."""
+
+    __tablename__ = "configuration_key"
+    __table_args__ = (UniqueConstraint("charge_box_pk", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    charge_box_pk: Mapped[int] = mapped_column(ForeignKey("charge_box.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(255))
+    value: Mapped[str | None] = mapped_column(Text)
+    readonly: Mapped[bool | None] = mapped_column(Boolean)
+    updated_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class InstalledChargingProfile(Base):
+    """A charging profile the station accepted (SetChargingProfile), until cleared."""
+
+    __tablename__ = "installed_charging_profile"
+    __table_args__ = (UniqueConstraint("charge_box_pk", "connector_id", "charging_profile_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    charge_box_pk: Mapped[int] = mapped_column(ForeignKey("charge_box.id", ondelete="CASCADE"))
+    connector_id: Mapped[int] = mapped_column(Integer)
+    charging_profile_id: Mapped[int] = mapped_column(Integer)
+    stack_level: Mapped[int] = mapped_column(Integer)
+    purpose: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str | None] = mapped_column(String(20))
+    transaction_id: Mapped[int | None] = mapped_column(Integer)
+    profile: Mapped[str] = mapped_column(Text)  # csChargingProfiles as OCPP-J JSON
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("task.id", ondelete="SET NULL"))
+    installed_at: Mapped[datetime] = mapped_column(default=now)
+

@@ -1,0 +1,223 @@
+"""Running a task: one command to many stations at once, in a bounded thread pool.
+
+Each station's part runs in three short database transactions (check and mark sent; record
+the answer; for RemoteStartTransaction, the transaction that followed), never holding a
+connection while waiting for the station, so 200 stations with 30 s timeouts take about
+``ceil(200 / concurrency)`` timeouts, not 200 of them.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from soapgw.config import Settings
+from soapgw.core.commands import effects, tasks
+from soapgw.core.commands.callback_policy import judge_callback, resolve
+from soapgw.core.commands.errors import ErrorKind, TaskError
+from soapgw.core.commands.operations import canonical, unsupported_reason
+from soapgw.core.commands.payloads import validate_request
+from soapgw.core.timestamps import now
+from soapgw.store import journal
+from soapgw.store.journal import JournalRecord
+from soapgw.store.models import ChargeBox
+
+log = logging.getLogger(__name__)
+_POLL_SECONDS = 0.2
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where and how to reach one station."""
+
+    charge_box_id: str
+    ocpp_version: str
+    address: str
+
+
+@dataclass
+class Reply:
+    """What a Sender reports: the response payload (OCPP-J 1.6) or an error, and the journal
+    records of what went over the wire (none when nothing was sent)."""
+
+    response: dict | None = None
+    error: TaskError | None = None
+    message_id: str | None = None
+    duration_ms: float | None = None
+    journal: list[JournalRecord] = field(default_factory=list)
+
+
+class Sender(Protocol):
+    """The protocol edge (soapgw.soap_out.client.SoapSender)."""
+
+    def check(self, ocpp_version: str, operation: str, payload: dict) -> None:
+        """Raise TaskError(INVALID_PAYLOAD) when the payload cannot be sent in that version."""
+
+    def send(self, target: Target, operation: str, payload: dict) -> Reply: ...
+
+
+class TaskRunner:
+    def __init__(self, sessions: sessionmaker[Session], settings: Settings, sender: Sender,
+                 max_workers: int | None = None):
+        self.sessions, self.settings, self.sender = sessions, settings, sender
+        self.pool = ThreadPoolExecutor(max_workers or settings.outbound_concurrency,
+                                       thread_name_prefix="soapgw-task")
+        self._futures: dict[int, list[Future]] = {}
+        with sessions.begin() as db:
+            closed = tasks.recover_interrupted(db)
+        if closed:
+            log.warning("%d task result(s) were interrupted by a stop and are marked so", closed)
+
+    # --- public API --------------------------------------------------------------------------
+    def submit(self, operation: str, payload: dict, charge_box_ids: list[str], origin: str,
+               caller: str | None = None) -> int:
+        """Validate, record the task and start it; returns the task id at once."""
+        name = canonical(operation)
+        if name is None:
+            raise TaskError(ErrorKind.INVALID_PAYLOAD, f"unknown operation {operation!r}")
+        payload = validate_request(name, payload)
+        if not charge_box_ids:
+            raise TaskError(ErrorKind.INVALID_PAYLOAD, "no charge box given")
+        with self.sessions.begin() as db:
+            task = tasks.create_task(db, name, payload, charge_box_ids, origin, caller)
+            parts = [(r.id, r.charge_box_id) for r in task.results]
+            task_id = task.id
+        self._futures[task_id] = [
+            self.pool.submit(self._run_guarded, task_id, result_id, charge_box_id, name, payload)
+            for result_id, charge_box_id in parts]
+        return task_id
+
+    def wait(self, task_id: int, timeout: float | None = None) -> bool:
+        """Wait for the task's stations; True when all are done."""
+        _done, pending = wait(self._futures.get(task_id, []), timeout=timeout)
+        if not pending:
+            self._futures.pop(task_id, None)
+        return not pending
+
+    def run(self, operation: str, payload: dict, charge_box_ids: list[str], origin: str,
+            caller: str | None = None) -> int:
+        task_id = self.submit(operation, payload, charge_box_ids, origin, caller)
+        self.wait(task_id)
+        return task_id
+
+    def shutdown(self) -> None:
+        self.pool.shutdown(wait=True)
+
+    # --- one station -------------------------------------------------------------------------
+    def _run_guarded(self, task_id: int, result_id: int, charge_box_id: str, operation: str,
+                     payload: dict) -> None:
+        try:
+            self._run(task_id, result_id, charge_box_id, operation, payload)
+        except Exception as exc:  # noqa: BLE001  (a bug or the database: record, never hang)
+            log.exception("task %s: %s for %s failed", task_id, operation, charge_box_id)
+            self._finish(task_id, result_id, tasks.Outcome(error=TaskError(
+                ErrorKind.INTERNAL, f"internal error: {type(exc).__name__}: {exc}")))
+
+    def _run(self, task_id: int, result_id: int, charge_box_id: str, operation: str,
+             payload: dict) -> None:
+        try:
+            target = self._target(charge_box_id, operation, payload)
+            prepared, sent_at = self._mark_sent(result_id, target, operation, payload)
+        except TaskError as error:
+            self._finish(task_id, result_id, tasks.Outcome(error=error))
+            return
+        log.info("task %s: %s -> %s at %s", task_id, operation, charge_box_id, target.address)
+        reply = self.sender.send(target, operation, payload)
+        outcome = tasks.Outcome(reply.response, reply.error, reply.message_id, reply.duration_ms)
+        waits = (operation == "RemoteStartTransaction" and reply.response is not None
+                 and reply.response.get("status") == "Accepted")
+        with self.sessions.begin() as db:
+            if reply.journal:
+                journal.write(db, reply.journal)
+            station = db.scalars(select(ChargeBox).where(
+                ChargeBox.charge_box_id == charge_box_id)).one()
+            effects.after(db, station, operation, payload, reply.response, prepared, task_id)
+            tasks.record_outcome(db, result_id, outcome, finished=not waits)
+            station_pk = station.id
+            if not waits:
+                tasks.finish_task_if_done(db, task_id)
+        if operation == "ChangeConfiguration" and reply.response is not None:
+            self._refresh_configuration(target, payload, reply.response, station_pk)
+        if waits:
+            transaction_id = self._await_transaction(station_pk, payload, sent_at)
+            with self.sessions.begin() as db:
+                tasks.finish_result(db, result_id, transaction_id)
+                tasks.finish_task_if_done(db, task_id)
+
+    def _target(self, charge_box_id: str, operation: str, payload: dict) -> Target:
+        """Check that the command can go to this station, the callback safety rules included
+        (again right before every call: DNS answers and settings change)."""
+        with self.sessions.begin() as db:
+            station = db.scalars(select(ChargeBox).where(
+                ChargeBox.charge_box_id == charge_box_id)).one_or_none()
+            if station is None:
+                raise TaskError(ErrorKind.UNKNOWN_STATION,
+                                f"charge box {charge_box_id!r} is not registered")
+            reason = unsupported_reason(operation, station.ocpp_version)
+            if reason:
+                raise TaskError(ErrorKind.UNSUPPORTED, f"not sent: {reason}")
+            self.sender.check(station.ocpp_version, operation, payload)
+            address = station.endpoint_address
+            if not address:
+                raise TaskError(ErrorKind.NO_ENDPOINT,
+                                f"charge box {charge_box_id!r} has announced no callback "
+                                "address (wsa:From) and none was set by an admin")
+            verdict = judge_callback(address, resolve(address), pinned=station.endpoint_pinned,
+                                     peer_host=station.endpoint_peer_host,
+                                     allowed_networks=self.settings.allowed_callback_networks)
+            db.execute(update(ChargeBox).where(ChargeBox.id == station.id).values(
+                endpoint_verdict=verdict.label, endpoint_verdict_reason=verdict.reason,
+                endpoint_checked_at=now()))
+        if not verdict.allowed:
+            raise TaskError(ErrorKind.ENDPOINT_REFUSED,
+                            f"not sent to {address}: {verdict.reason}")
+        return Target(charge_box_id, station.ocpp_version, address)
+
+    def _mark_sent(self, result_id: int, target: Target, operation: str,
+                   payload: dict) -> tuple[effects.Prepared, datetime]:
+        with self.sessions.begin() as db:
+            station = db.scalars(select(ChargeBox).where(
+                ChargeBox.charge_box_id == target.charge_box_id)).one()
+            prepared = effects.before(db, station, operation, payload)
+            sent_at = now()
+            tasks.mark_sent(db, result_id, target.ocpp_version, target.address, sent_at)
+        return prepared, sent_at
+
+    def _finish(self, task_id: int, result_id: int, outcome: tasks.Outcome) -> None:
+        with self.sessions.begin() as db:
+            tasks.record_outcome(db, result_id, outcome)
+            tasks.finish_task_if_done(db, task_id)
+
+    def _refresh_configuration(self, target: Target, payload: dict, response: dict,
+                               station_pk: int) -> None:
+        """A successful ChangeConfiguration is followed by GetConfiguration of that key, so the
+        stored value is the station's own (journaled like any call)."""
+        if response.get("status") not in ("Accepted", "RebootRequired"):
+            return
+        request = {"key": [payload["key"]]}
+        reply = self.sender.send(target, "GetConfiguration", request)
+        with self.sessions.begin() as db:
+            if reply.journal:
+                journal.write(db, reply.journal)
+            if reply.response is not None:
+                effects.store_configuration(db, station_pk, reply.response, full=False)
+        if reply.error is not None:
+            log.warning("refreshing %s of %s failed: %s", payload["key"], target.charge_box_id,
+                        reply.error)
+
+    def _await_transaction(self, station_pk: int, payload: dict, since: datetime) -> int | None:
+        """Wait (up to the operation timeout) for the StartTransaction the station sends."""
+        deadline = time.monotonic() + self.settings.operation_timeout
+        while True:
+            with self.sessions() as db:
+                found = effects.started_transaction(db, station_pk, payload["idTag"],
+                                                    payload.get("connectorId"), since)
+            if found is not None or time.monotonic() >= deadline:
+                return found
+            time.sleep(_POLL_SECONDS)

@@ -1,0 +1,1 @@
+"""Commands to stations over SOAP: zeep client, OCPP-J <-> SOAP mapping, CLI."""
