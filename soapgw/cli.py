@@ -173,6 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
         .set_defaults(handler=cmd_journal_purge)
     __import__("soapgw.soap_out.cli", fromlist=["register"]).register(commands)  # call, tasks
     __import__("soapgw.web.cli", fromlist=["register"]).register(commands)  # admin
+    __import__("soapgw.simulator.cli", fromlist=["register"]).register(commands)  # simulate
     return parser
 
 
