@@ -23,6 +23,8 @@ run: $(VENV)/.installed
 	$(BIN)/soapgw serve --host $(HOST) --port $(PORT)
 
 test: $(VENV)/.installed
+	# node-soap station for the interoperability tests (they skip without node/npm)
+	if command -v npm >/dev/null 2>&1; then npm ci --prefix tests/interop --no-audit --no-fund --silent; fi
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The subset CI runs under every other supported Python.

@@ -1,0 +1,113 @@
+"""``soapgw call`` and ``soapgw tasks`` as an operator runs them: real processes, a real
+station on 127.0.0.1, documented exit codes with one-line reasons on stderr."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from soapgw.app import Gateway
+from soapgw.store.migrate import upgrade
+
+from conftest import command_env, free_port, make_settings, soapgw_command
+from outbound_support import register_station, station_server
+
+FAULT = (b'<e:Envelope xmlns:e="http://www.w3.org/2003/05/soap-envelope"><e:Body><e:Fault>'
+         b"<e:Code><e:Value>e:Receiver</e:Value><e:Subcode><e:Value>InternalError</e:Value>"
+         b"</e:Subcode></e:Code><e:Reason><e:Text>relay stuck</e:Text></e:Reason></e:Fault>"
+         b"</e:Body></e:Envelope>")
+
+
+@pytest.fixture
+def operator(sqlite_url, tmp_path):
+    """A database with stations, and a function running ``soapgw`` against it."""
+    gateway = Gateway.from_settings(make_settings(sqlite_url, tmp_path))
+    upgrade(gateway.engine)
+    env = command_env(sqlite_url, SOAPGW_OPERATION_TIMEOUT="1", SOAPGW_CONNECT_TIMEOUT="2",
+                      SOAPGW_PUBLIC_URL="http://gw.test:8080")
+
+    def run(*args):
+        return soapgw_command(*args, env=env)
+    run.sessions = gateway.sessions
+    yield run
+    gateway.engine.dispose()
+
+
+def test_call_prints_only_the_response_payload(operator):
+    with station_server("1.5") as (station, address):
+        register_station(operator.sessions, "CB15", "1.5", address)
+        done = operator("call", "CB15", "GetConfiguration", '{"key": ["HeartbeatInterval"]}')
+        unlock = operator("call", "CB15", "unlockconnector", '{"connectorId": 1}')
+        empty = operator("call", "CB15", "ClearCache")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {
+        "configurationKey": [{"key": "HeartbeatInterval", "readonly": False, "value": "300"},
+                             {"key": "NumberOfConnectors", "readonly": True, "value": "2"}],
+        "unknownKey": ["NoSuchKey"]}
+    assert len(done.stdout.splitlines()) == 1
+    assert "GetConfiguration -> CB15 at " + address in done.stderr  # logs go to stderr
+    assert station.received[0].from_address == "http://gw.test:8080/services/CentralSystemService"
+    assert (unlock.returncode, json.loads(unlock.stdout)) == (0, {"status": "Unlocked"})
+    assert (empty.returncode, json.loads(empty.stdout)) == (0, {"status": "Accepted"})
+
+
+@pytest.mark.parametrize("args,code,reason", [
+    (("CB", "Reset", "{not json"), 3, "the payload is not JSON"),
+    (("CB", "Reset", '{"type": "Warm"}'), 3, "invalid Reset payload (OCPP 1.6 JSON schema): "
+                                             "type: 'Warm' is not one of ['Hard', 'Soft']"),
+    (("CB", "Teleport", "{}"), 3, "unknown operation 'Teleport'"),
+    (("NOBODY", "Reset", '{"type": "Hard"}'), 7, "charge box 'NOBODY' is not registered"),
+    (("CB15", "TriggerMessage", '{"requestedMessage": "Heartbeat"}'), 7,
+     "not sent: TriggerMessage does not exist in OCPP 1.5"),
+    (("REFUSED", "Reset", '{"type": "Hard"}'), 7, "is not the address the station's requests"),
+    (("DEAD", "Reset", '{"type": "Hard"}'), 5, "refused (nothing listens there)"),
+    (("CB", "ClearCache", ""), 4, "the station answered a SOAP Fault: InternalError: relay stuck"),
+    (("CB", "GetLocalListVersion", ""), 6, "answered HTTP 500 without a SOAP answer"),
+    (("CB", "GetDiagnostics", '{"location": "ftp://x/"}'), 5,
+     "did not answer within 1 s (operation timeout)"),
+])
+def test_call_exit_codes(operator, args, code, reason):
+    import time
+    with station_server() as (station, address), station_server("1.5") as (_, address15):
+        register_station(operator.sessions, "CB", "1.6", address)
+        register_station(operator.sessions, "CB15", "1.5", address15)
+        register_station(operator.sessions, "REFUSED", "1.6", "http://192.0.2.1:8080/")
+        register_station(operator.sessions, "DEAD", "1.6", f"http://127.0.0.1:{free_port()}/")
+
+        def behave(envelope):
+            name = envelope.body.tag.split("}")[1]
+            if name == "clearCacheRequest":
+                return "500 Internal Server Error", "application/soap+xml", FAULT
+            if name == "getLocalListVersionRequest":
+                return "500 Internal Server Error", "text/html", b"<h1>crash</h1>"
+            if name == "getDiagnosticsRequest":
+                time.sleep(3)
+            return None
+        station.behaviour = behave
+        done = operator("call", *args)
+    assert done.returncode == code, done.stderr
+    assert done.stdout == ""
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("soapgw: ") and reason in last
+
+
+def test_tasks_list_and_show(operator):
+    with station_server() as (_, address):
+        register_station(operator.sessions, "CB", "1.6", address)
+        assert operator("call", "CB", "Reset", '{"type": "Soft"}').returncode == 0
+        assert operator("call", "NOBODY", "Reset", '{"type": "Soft"}').returncode == 7
+    listing = operator("tasks", "list")
+    assert listing.returncode == 0
+    header, second, first = listing.stdout.splitlines()
+    assert header.split("\t") == ["id", "created", "operation", "origin", "caller", "results",
+                                  "finished"]
+    assert first.split("\t")[2:4] == ["Reset", "cli"] and first.split("\t")[5] == "1 answered"
+    assert second.split("\t")[5] == "1 failed"
+    shown = operator("tasks", "show", first.split("\t")[0])
+    assert shown.returncode == 0
+    assert shown.stdout.splitlines()[0] == 'task 1: Reset {"type": "Soft"}'
+    assert '\tanswered\t' in shown.stdout and '{"status": "Accepted"}' in shown.stdout
+    failed = json.loads(operator("tasks", "show", "2", "--json").stdout)
+    assert failed["results"][0]["error_kind"] == "unknown_station"
+    missing = operator("tasks", "show", "99")
+    assert (missing.returncode, missing.stderr.strip()) == (1, "soapgw: no task 99")
