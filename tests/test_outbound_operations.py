@@ -125,6 +125,7 @@ def test_operation(outbound_gateway, version, operation):
     assert entries[0].raw == received.raw and entries[1].http_status == 200
 
 
+@pytest.mark.smoke
 def test_request_values_reach_the_station(outbound_gateway):
     """Values arrive typed and converted: timestamps in UTC, decimals, lists, 1.5 spelling."""
     gateway = outbound_gateway

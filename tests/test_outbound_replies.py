@@ -61,6 +61,7 @@ def test_the_corpus_has_response_samples():
     assert len(CONF_SAMPLES) == 5
 
 
+@pytest.mark.smoke
 @pytest.mark.parametrize("path", CONF_SAMPLES, ids=[p.name for p in CONF_SAMPLES])
 def test_every_response_sample_is_understood(sender, path: Path):
     version = {"15": "1.5", "16": "1.6"}[path.name[:2]]

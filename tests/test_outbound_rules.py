@@ -27,6 +27,7 @@ def judge(address, resolved=None, pinned=False, peer="127.0.0.1", networks=()):
                           allowed_networks=networks)
 
 
+@pytest.mark.smoke
 @pytest.mark.parametrize("address,kwargs,allowed,reason", [
     # default rule: the callback host is where the station's requests come from
     ("http://127.0.0.1:8080/cp", {}, True, "is the address the station's requests come from"),
@@ -182,6 +183,7 @@ def test_mapping_to_soap():
         "startTime"] == "2030-01-01T00:00:00Z"  # no zone: UTC
 
 
+@pytest.mark.smoke
 def test_mapping_from_soap():
     from datetime import datetime, timezone
     values = {"status": "Accepted", "connectorId": 1, "scheduleStart": datetime(

@@ -29,10 +29,11 @@ def from_requests(exc: requests.RequestException, address: str, connect_timeout:
     if isinstance(exc, requests.exceptions.ReadTimeout):
         return TaskError(ErrorKind.TIMEOUT, f"the station at {address} did not answer within "
                                             f"{operation_timeout:g} s (operation timeout)")
-    if isinstance(exc, requests.exceptions.SSLError):
-        cause = next((e for e in _chain(exc) if isinstance(e, ssl.SSLError)), exc)
-        return TaskError(ErrorKind.TLS_ERROR, f"TLS with {address} failed: {cause}")
     causes = list(_chain(exc))
+    tls = next((e for e in causes if isinstance(e, ssl.SSLError)), None)
+    if tls is not None or isinstance(exc, requests.exceptions.SSLError):
+        # (a refused client certificate may only show up as an alert on the first read)
+        return TaskError(ErrorKind.TLS_ERROR, f"TLS with {address} failed: {tls or exc}")
     if any(isinstance(e, ConnectionRefusedError) for e in causes):
         return TaskError(ErrorKind.CONNECTION_REFUSED,
                          f"connection to {address} refused (nothing listens there)")
