@@ -31,15 +31,21 @@ def pki(tmp_path_factory) -> Path:
     """A CA, a server certificate for 127.0.0.1 and a client certificate, all signed by it."""
     d = tmp_path_factory.mktemp("pki")
     ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    # extensions as strict X.509 checking (Python 3.13's default) wants them
     _openssl("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
-             "-subj", "/CN=soapgw test CA", cwd=d)
-    (d / "server.ext").write_text("subjectAltName=IP:127.0.0.1\n")
+             "-subj", "/CN=soapgw test CA", "-addext", "basicConstraints=critical,CA:TRUE",
+             "-addext", "keyUsage=critical,keyCertSign,cRLSign", cwd=d)
+    common = ("basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\n"
+              "subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n")
+    (d / "server.ext").write_text(common + "extendedKeyUsage=serverAuth\n"
+                                           "subjectAltName=IP:127.0.0.1\n")
+    (d / "client.ext").write_text(common + "extendedKeyUsage=clientAuth\n")
     for name, subject in (("server", "/CN=127.0.0.1"), ("client", "/CN=soapgw")):
         _openssl("req", *ec, "-keyout", f"{name}.key", "-out", f"{name}.csr", "-subj", subject,
                  cwd=d)
-        extra = ["-extfile", "server.ext"] if name == "server" else []
         _openssl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-                 "-CAcreateserial", "-out", f"{name}.pem", "-days", "2", *extra, cwd=d)
+                 "-CAcreateserial", "-out", f"{name}.pem", "-days", "2",
+                 "-extfile", f"{name}.ext", cwd=d)
     return d
 
 
