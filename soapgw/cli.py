@@ -65,11 +65,15 @@ def cmd_chargebox_add(settings: Settings, args) -> int:
 def cmd_chargebox_list(settings: Settings, args) -> int:
     with _sessions(settings)() as db:
         rows = db.scalars(select(ChargeBox).order_by(ChargeBox.charge_box_id)).all()
-    print("charge_box_id\tstatus\tocpp\tlast_seen\tendpoint")
+    print("charge_box_id\tstatus\tocpp\tlast_seen\tendpoint\tcallback")
     for cb in rows:
         seen = cb.last_message_at.isoformat() if cb.last_message_at else "-"
+        # the callback safety verdict: may commands go to that endpoint? (soapgw call)
+        verdict = cb.endpoint_verdict or "-"
+        if cb.endpoint_verdict == "refused":
+            verdict += f": {cb.endpoint_verdict_reason}"
         print(f"{cb.charge_box_id}\t{cb.registration_status}\t{cb.ocpp_version or '-'}\t"
-              f"{seen}\t{cb.endpoint_address or '-'}")
+              f"{seen}\t{cb.endpoint_address or '-'}\t{verdict}")
     return 0
 
 

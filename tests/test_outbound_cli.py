@@ -111,3 +111,16 @@ def test_tasks_list_and_show(operator):
     assert failed["results"][0]["error_kind"] == "unknown_station"
     missing = operator("tasks", "show", "99")
     assert (missing.returncode, missing.stderr.strip()) == (1, "soapgw: no task 99")
+
+
+def test_chargebox_list_shows_the_callback_verdict(operator):
+    register_station(operator.sessions, "GOOD", "1.6", "http://127.0.0.1:9/cp")
+    register_station(operator.sessions, "BAD", "1.6", "http://192.0.2.1:9/cp")
+    assert operator("call", "GOOD", "ClearCache").returncode == 5  # judged, then refused conn.
+    assert operator("call", "BAD", "ClearCache").returncode == 7
+    listing = operator("chargebox", "list").stdout.splitlines()
+    assert listing[0].split("\t")[-1] == "callback"
+    rows = {line.split("\t")[0]: line.split("\t") for line in listing[1:]}
+    assert rows["GOOD"][-1] == "allowed"
+    assert rows["BAD"][-1].startswith("refused: callback host 192.0.2.1 (192.0.2.1) is not the "
+                                      "address the station's requests come from (127.0.0.1)")
