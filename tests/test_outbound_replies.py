@@ -3,6 +3,7 @@ real HTTP on 127.0.0.1, our SoapSender (zeep) as the client."""
 from __future__ import annotations
 
 import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from soapgw.core.commands.runner import Target
 from soapgw.soap_out.client import SoapSender
 
 from conftest import SAMPLES, free_port, make_settings
-from outbound_support import station_server
+from outbound_support import serve_wsgi, station_server
 
 CP16, CP15 = "urn://Ocpp/Cp/2015/10/", "urn://Ocpp/Cp/2012/06/"
 SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
@@ -254,3 +255,27 @@ def test_the_1_5_vocabulary_is_mapped(sender):
         unlock = send(sender, address, "UnlockConnector", {"connectorId": 1}, "1.5")
     assert reply.response == {"status": "Failed"}
     assert unlock.response == {"status": "UnlockFailed"}
+
+
+def test_a_station_trickling_its_answer_is_cut_off(sender):
+    """The read timeout restarts with every packet; the whole answer has a deadline too."""
+    def trickle(environ, start_response):
+        environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        start_response("200 OK", [("Content-Type", "application/soap+xml")])
+
+        def body():
+            for _ in range(20):
+                time.sleep(0.25)  # below the 0.5 s read timeout each time
+                yield b" "
+        return body()
+    url, server = serve_wsgi(trickle)
+    try:
+        started = time.monotonic()
+        reply = send(sender, url + "/", "Reset", {"type": "Hard"})
+        elapsed = time.monotonic() - started
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert reply.error.kind.value == "timeout"
+    assert "was still sending its answer after 1.5 s" in str(reply.error)
+    assert elapsed < 3

@@ -94,14 +94,9 @@ class _CallTransport(Transport):
             response = self.session.post(
                 address, data=message, headers=headers, allow_redirects=False, stream=True,
                 timeout=(self.settings.connect_timeout, self.settings.operation_timeout))
-            limit = self.settings.max_message_bytes
-            content = response.raw.read(limit + 1, decode_content=True)
-            response.close()
+            content = self._read(response, address, started)
         finally:
             self.exchange.duration_ms = (time.perf_counter() - started) * 1000
-        if len(content) > limit:
-            raise TaskError(ErrorKind.INVALID_REPLY,
-                            f"the reply from {address} is longer than {limit} bytes")
         response._content = content  # what zeep reads as response.content
         self.exchange.status, self.exchange.reply = response.status_code, content
         if content.strip() and not _is_xml(content):
@@ -111,6 +106,32 @@ class _CallTransport(Transport):
             raise TaskError(ErrorKind.INVALID_REPLY, f"the reply from {address} is not XML: "
                                                      f"{content[:80]!r}")
         return response
+
+
+    def _read(self, response: requests.Response, address: str, started: float) -> bytes:
+        """The reply body, within the size limit and a total deadline (the read timeout alone
+        restarts with every packet, so a station trickling bytes could hold a worker)."""
+        limit = self.settings.max_message_bytes
+        deadline = started + self.settings.connect_timeout + self.settings.operation_timeout
+        content = bytearray()
+        raw = response.raw
+        if hasattr(raw, "read1"):  # urllib3 2: returns whatever has arrived
+            chunks = iter(lambda: raw.read1(65536, decode_content=True), b"")
+        else:  # urllib3 1.26: waits for full chunks (the deadline is checked less often)
+            chunks = raw.stream(65536, decode_content=True)
+        try:
+            for chunk in chunks:
+                content += chunk
+                if len(content) > limit:
+                    raise TaskError(ErrorKind.INVALID_REPLY,
+                                    f"the reply from {address} is longer than {limit} bytes")
+                if time.perf_counter() > deadline:
+                    raise TaskError(ErrorKind.TIMEOUT,
+                                    f"the station at {address} was still sending its answer "
+                                    f"after {deadline - started:g} s")
+        finally:
+            response.close()
+        return bytes(content)
 
 
 _CHECK_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
