@@ -88,16 +88,22 @@ class TaskRunner:
             task = tasks.create_task(db, name, payload, charge_box_ids, origin, caller)
             parts = [(r.id, r.charge_box_id) for r in task.results]
             task_id = task.id
-        self._futures[task_id] = [
+        futures = [
             self.pool.submit(self._run_guarded, task_id, result_id, charge_box_id, name, payload)
             for result_id, charge_box_id in parts]
+        self._futures[task_id] = futures
+        for future in futures:  # a long-running process forgets finished tasks by itself
+            future.add_done_callback(lambda _f, t=task_id: self._forget_if_done(t))
         return task_id
+
+    def _forget_if_done(self, task_id: int) -> None:
+        futures = self._futures.get(task_id)
+        if futures is not None and all(f.done() for f in futures):
+            self._futures.pop(task_id, None)
 
     def wait(self, task_id: int, timeout: float | None = None) -> bool:
         """Wait for the task's stations; True when all are done."""
-        _done, pending = wait(self._futures.get(task_id, []), timeout=timeout)
-        if not pending:
-            self._futures.pop(task_id, None)
+        _done, pending = wait(list(self._futures.get(task_id, [])), timeout=timeout)
         return not pending
 
     def run(self, operation: str, payload: dict, charge_box_ids: list[str], origin: str,
