@@ -8,6 +8,9 @@ from soapgw.core.messages import MeterValue
 from soapgw.store.models import MeterValueRow
 
 
+_INSERT = insert(MeterValueRow.__table__)
+
+
 def store_meter_values(db: Session, connector_pk: int, transaction_pk: int | None,
                        meter_values: list[MeterValue], source: str) -> int:
     """Insert every sampled value (one multi-row statement); returns how many were stored."""
@@ -18,5 +21,7 @@ def store_meter_values(db: Session, connector_pk: int, transaction_pk: int | Non
              "source": source}
             for meter_value in meter_values for sample in meter_value.sampled_value]
     if rows:
-        db.execute(insert(MeterValueRow), rows)
+        # Core INSERT of the table: one executemany for all rows (the ORM bulk insert splits
+        # rows whose None columns differ, e.g. with and without phase, into several).
+        db.execute(_INSERT, rows)
     return len(rows)

@@ -1,7 +1,7 @@
 """The message journal: every SOAP message in and out, raw, with what we know about it."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, insert
@@ -28,8 +28,16 @@ class JournalRecord:
     created_at: datetime = field(default_factory=now)
 
 
+_COLUMNS = tuple(f.name for f in fields(JournalRecord))
+# Built once: a Core INSERT with every column bound, so that a request and its reply (whose
+# None columns differ) go out as one executemany, without the ORM bulk-insert bookkeeping
+# and dataclasses.asdict()'s deep copies (together about 0.3 ms a message on SQLite).
+_INSERT = insert(JournalEntry.__table__)
+
+
 def write(db: Session, records: list[JournalRecord]) -> None:
-    db.execute(insert(JournalEntry), [asdict(record) for record in records])
+    db.execute(_INSERT, [{name: getattr(record, name) for name in _COLUMNS}
+                         for record in records])
 
 
 def purge(db: Session, retention_days: int, at: datetime | None = None) -> int:
