@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Inbound benchmark of the soapgw CentralSystemService (OCPP 1.6 over SOAP 1.2).
 
-    .venv/bin/python benchmarks/inbound.py              # about 2-3 minutes
-    .venv/bin/python benchmarks/inbound.py --quick      # about 40 seconds
+    .venv/bin/python benchmarks/inbound.py              # about 1 minute
+    .venv/bin/python benchmarks/inbound.py --quick      # about 25 seconds
     .venv/bin/python benchmarks/inbound.py --breakdown  # + CPU per pipeline phase, SQL per message
     .venv/bin/python benchmarks/inbound.py --profile    # + cProfile of the in-process path
 
@@ -395,7 +395,7 @@ def profile_in_process(args, directory: Path) -> None:
     for (filename, _line, name), (_cc, _nc, tottime, _ct, _callers) in stats.stats.items():
         groups[_component(filename, name)] = groups.get(_component(filename, name), 0) + tottime
     all_self = sum(groups.values())
-    print(f"\n3. Profile of the in-process gateway path (cProfile, {len(batches)} batches x "
+    print(f"\n4. Profile of the in-process gateway path (cProfile, {len(batches)} batches x "
           f"{args.batch} messages, all ten operations; self time by component)")
     for component, seconds in sorted(groups.items(), key=lambda kv: -kv[1]):
         print(f"   {component:<44}{seconds / all_self:>6.1%}")
@@ -680,7 +680,8 @@ class Server:
         return total
 
     def log_tail(self, lines: int = 30) -> str:
-        self.log.flush()
+        if not self.log.closed:
+            self.log.flush()
         text = self.log_path.read_text(errors="replace").splitlines()
         return "\n".join(text[-lines:])
 
@@ -922,13 +923,15 @@ class _Client:
                 f"Content-Length: {len(data)}\r\n\r\n").encode() + data
 
 
-async def _exchange(reader, writer, data: bytes) -> tuple[int, bytes]:
+async def _exchange(reader, writer, data: bytes) -> tuple[int, bytes, bool]:
+    """One request on a connection: (status, body, whether the server closes it)."""
     writer.write(data)
     head = await reader.readuntil(b"\r\n\r\n")
     status = int(head.split(b" ", 2)[1])
     match = re.search(rb"(?i)\r\ncontent-length:\s*(\d+)", head)
     body = await reader.readexactly(int(match.group(1))) if match else b""
-    return status, body
+    closes = re.search(rb"(?i)\r\nconnection:\s*close", head) is not None
+    return status, body, closes
 
 
 async def _python_load(port: int, scenario: str, clients: list[_Client], duration: float,
@@ -938,40 +941,55 @@ async def _python_load(port: int, scenario: str, clients: list[_Client], duratio
     deadline = time.perf_counter() + duration
 
     async def one(client: _Client) -> None:
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        step, transaction, meter = 0, "0", 0
-        try:
-            while time.perf_counter() < deadline and counts["requests"] < max_requests:
-                operation = "Heartbeat" if scenario == "heartbeat" else SESSION[step]
-                if operation == "StartTransaction":
-                    meter = client.number * 10_000_000 + client.counter * 10
-                    inner = body(operation, tag=client.tag, meter=meter)
-                elif operation in ("MeterValues", "StopTransaction"):
-                    meter += 1
-                    inner = body(operation, tag=client.tag, meter=meter,
-                                 transaction_id=transaction)
-                else:
-                    inner = body(operation, tag=client.tag, status="Preparing")
-                data = client.request(operation, inner)
+        # Keep-alive: one connection while the server keeps it open; like wrk, reconnect
+        # when it answers 'Connection: close' (the connect is not part of the latency).
+        connection = None
+        step, transaction, meter, failures = 0, "0", 0, 0
+        while (time.perf_counter() < deadline and counts["requests"] < max_requests
+               and failures < 10):
+            operation = "Heartbeat" if scenario == "heartbeat" else SESSION[step]
+            if operation == "StartTransaction":
+                meter = client.number * 10_000_000 + client.counter * 10
+                inner = body(operation, tag=client.tag, meter=meter)
+            elif operation in ("MeterValues", "StopTransaction"):
+                meter += 1
+                inner = body(operation, tag=client.tag, meter=meter, transaction_id=transaction)
+            else:
+                inner = body(operation, tag=client.tag, status="Preparing")
+            data = client.request(operation, inner)
+            try:
+                if connection is None:
+                    connection = await asyncio.wait_for(
+                        asyncio.open_connection("127.0.0.1", port), 10)
                 started = time.perf_counter()
-                status, reply = await asyncio.wait_for(_exchange(reader, writer, data), 10)
-                latencies.append(time.perf_counter() - started)
-                counts["requests"] += 1
-                if status != 200 or b"Fault>" in reply:
-                    counts["faults"] += 1
-                if operation == "StartTransaction":
-                    found = TRANSACTION_ID.search(reply)
-                    if found is None:
-                        counts["anomalies"] += 1
-                        step = 0
-                        continue
-                    transaction = found.group(1).decode()
-                if scenario != "heartbeat":
-                    step = (step + 1) % len(SESSION)
-        except (OSError, asyncio.IncompleteReadError, asyncio.TimeoutError):
-            counts["socket_errors"] += 1
-        finally:
-            writer.close()
+                status, reply, closes = await asyncio.wait_for(
+                    _exchange(*connection, data), 10)
+            except (OSError, asyncio.IncompleteReadError, asyncio.TimeoutError):
+                counts["socket_errors"] += 1
+                failures += 1
+                if connection is not None:
+                    connection[1].close()
+                connection = None
+                continue
+            failures = 0
+            latencies.append(time.perf_counter() - started)
+            counts["requests"] += 1
+            if closes:
+                connection[1].close()
+                connection = None
+            if status != 200 or b"Fault>" in reply:
+                counts["faults"] += 1
+            if operation == "StartTransaction":
+                found = TRANSACTION_ID.search(reply)
+                if found is None:
+                    counts["anomalies"] += 1
+                    step = 0
+                    continue
+                transaction = found.group(1).decode()
+            if scenario != "heartbeat":
+                step = (step + 1) % len(SESSION)
+        if connection is not None:
+            connection[1].close()
 
     started = time.perf_counter()
     await asyncio.gather(*(one(client) for client in clients))
