@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from soapgw.config import Settings
 from soapgw.core.central_system import CentralSystem
 from soapgw.soap_in.endpoint import CentralSystemEndpoint
-from soapgw.store.database import make_engine, make_session_factory
+from soapgw.store.database import make_engine, make_session_factory, writer_lock
 from soapgw.store.housekeeping import JournalHousekeeper
 from soapgw.web import create_web_app
 
@@ -43,6 +43,7 @@ class PathDispatcher:
 def create_app(settings: Settings | None = None, gateway: Gateway | None = None):
     """The WSGI application (gunicorn calls this through ``soapgw serve``)."""
     gateway = gateway or Gateway.from_settings(settings or Settings.from_env())
-    soap = CentralSystemEndpoint(gateway.settings, gateway.sessions, gateway.central_system)
+    soap = CentralSystemEndpoint(gateway.settings, gateway.sessions, gateway.central_system,
+                                 writer_lock(gateway.engine))
     web = create_web_app(gateway.settings, gateway.sessions)
     return PathDispatcher(soap, web, JournalHousekeeper(gateway.sessions, gateway.settings))

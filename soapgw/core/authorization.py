@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from soapgw.core.messages import IdTagInfo
@@ -11,11 +11,20 @@ from soapgw.store.models import IdTag, Transaction
 from soapgw.store.upsert import insert_for
 
 
-def find_tag(db: Session, id_tag: str) -> IdTag | None:
-    return db.scalars(select(IdTag).where(IdTag.id_tag == id_tag)).one_or_none()
+_TAGS = IdTag.__table__
+_FIND_TAG = select(_TAGS.c.id_tag, _TAGS.c.parent_id_tag, _TAGS.c.expiry_date, _TAGS.c.blocked,
+                   _TAGS.c.max_active_transactions).where(_TAGS.c.id_tag == bindparam("b_tag"))
+_ACTIVE = (select(func.count()).select_from(Transaction.__table__)
+           .where(Transaction.__table__.c.id_tag == bindparam("b_tag"),
+                  Transaction.__table__.c.stop_timestamp.is_(None)))
 
 
-def tag_info(tag: IdTag | None, at: datetime) -> IdTagInfo:
+def find_tag(db: Session, id_tag: str):
+    """The tag's row (id_tag, parent_id_tag, expiry_date, blocked, max_active_transactions)."""
+    return db.execute(_FIND_TAG, {"b_tag": id_tag}).one_or_none()
+
+
+def tag_info(tag, at: datetime) -> IdTagInfo:
     """The idTagInfo for ``tag`` at time ``at`` (Authorize never answers ConcurrentTx)."""
     if tag is None:
         return IdTagInfo(status="Invalid")
@@ -33,15 +42,14 @@ def start_info(db: Session, id_tag: str, at: datetime) -> IdTagInfo:
     can reference it, and a tag at its limit of active transactions gets ConcurrentTx."""
     tag = find_tag(db, id_tag)
     if tag is None:
-        db.execute(insert_for(db, IdTag).values(
+        db.execute(insert_for(db, _TAGS).values(
             id_tag=id_tag, blocked=True, max_active_transactions=1, created_at=at,
             note="recorded from a StartTransaction with an unknown idTag")
             .on_conflict_do_nothing())
         return IdTagInfo(status="Invalid")
     info = tag_info(tag, at)
     if info.status == "Accepted" and tag.max_active_transactions > 0:
-        active = db.scalar(select(func.count()).select_from(Transaction).where(
-            Transaction.id_tag == id_tag, Transaction.stop_timestamp.is_(None)))
+        active = db.scalar(_ACTIVE, {"b_tag": id_tag})
         if active >= tag.max_active_transactions:
             info.status = "ConcurrentTx"
     return info

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from soapgw.config import Settings
@@ -21,7 +21,7 @@ from soapgw.core.data_transfer import DataTransferRegistry
 from soapgw.core.errors import ErrorCode, OcppError
 from soapgw.core.metering import store_meter_values
 from soapgw.core.notifications import diagnostics_status, firmware_status, status_notification
-from soapgw.core.registration import admit, record_quirks
+from soapgw.core.registration import Station, admit, record_quirks
 from soapgw.core.runtime_settings import RuntimeSettings
 from soapgw.core.transactions import start_transaction, stop_transaction
 from soapgw.store.models import ChargeBox, Connector, DataTransferRecord, Transaction
@@ -29,14 +29,22 @@ from soapgw.store.models import ChargeBox, Connector, DataTransferRecord, Transa
 
 @dataclass
 class HandlerContext:
+    """What a handler gets. Handlers raise OcppError only before they write anything."""
+
     db: Session
-    station: ChargeBox | None  # None only for a BootNotification from an unknown station
+    station: Station | None  # None only for a BootNotification from an unknown station
     call: StationCall
     central_system: "CentralSystem"
+    runtime: RuntimeSettings | None = None  # loaded for BootNotification only
 
-    def runtime(self) -> RuntimeSettings:
-        return RuntimeSettings.load(self.db, self.central_system.settings)
 
+# Hot-path statements in Core, built once (the ORM layer cost more than the SQL itself).
+_CHARGE_BOX = ChargeBox.__table__
+_TRANSACTION_OF_STATION = (
+    select(Transaction.__table__.c.id)
+    .join(Connector.__table__, Connector.__table__.c.id == Transaction.__table__.c.connector_pk)
+    .where(Transaction.__table__.c.id == bindparam("b_id"),
+           Connector.__table__.c.charge_box_pk == bindparam("b_station")))
 
 _HANDLERS: dict[str, Callable[[HandlerContext, object], object]] = {}
 
@@ -63,17 +71,17 @@ class CentralSystem:
         handler = _HANDLERS.get(call.action)
         if handler is None:
             raise OcppError(ErrorCode.NOT_IMPLEMENTED, f"action {call.action} is not supported")
-        # Only a BootNotification can register a station, so only it needs the setting.
-        auto_register = (call.action == "BootNotification"
-                         and RuntimeSettings.load(db, self.settings).auto_register)
-        admission = admit(db, call, auto_register,
+        # Only a BootNotification registers stations and tells the interval: only it reads
+        # the run-time settings.
+        runtime = (RuntimeSettings.load(db, self.settings)
+                   if call.action == "BootNotification" else None)
+        admission = admit(db, call, runtime is not None and runtime.auto_register,
                           self.settings.allowed_callback_networks)
         if admission.refusal is not None:
             if admission.station is not None:
                 record_quirks(db, admission.station.id, call)
             raise admission.refusal
-        with db.begin_nested():  # a failing handler leaves the gate's records intact
-            response = handler(HandlerContext(db, admission.station, call, self), request)
+        response = handler(HandlerContext(db, admission.station, call, self, runtime), request)
         if admission.station is not None:
             record_quirks(db, admission.station.id, call)
         return response
@@ -81,14 +89,14 @@ class CentralSystem:
 
 @on("BootNotification")
 def boot_notification(ctx: HandlerContext, request: m.BootNotificationRequest):
-    interval = ctx.runtime().heartbeat_interval
+    interval = ctx.runtime.heartbeat_interval
     if ctx.station is None:
         return m.BootNotificationResponse(status="Rejected", current_time=ctx.call.received_at,
                                           interval=interval)
     for name in ("charge_point_vendor", "charge_point_model"):
         if getattr(request, name) is None:
             ctx.call.quirk("boot-incomplete", f"BootNotification without {name}")
-    ctx.db.execute(update(ChargeBox).where(ChargeBox.id == ctx.station.id).values(
+    ctx.db.execute(update(_CHARGE_BOX).where(_CHARGE_BOX.c.id == ctx.station.id).values(
         vendor=request.charge_point_vendor, model=request.charge_point_model,
         charge_point_serial_number=request.charge_point_serial_number,
         charge_box_serial_number=request.charge_box_serial_number,
@@ -125,9 +133,8 @@ def meter_values(ctx: HandlerContext, request: m.MeterValuesRequest):
     connector = connector_pk(ctx.db, ctx.station.id, request.connector_id)
     transaction_pk = None
     if request.transaction_id is not None and request.transaction_id > 0:  # < 1 means none
-        transaction_pk = ctx.db.scalar(select(Transaction.id).join(Connector).where(
-            Transaction.id == request.transaction_id,
-            Connector.charge_box_pk == ctx.station.id))
+        transaction_pk = ctx.db.scalar(_TRANSACTION_OF_STATION, {
+            "b_id": request.transaction_id, "b_station": ctx.station.id})
         if transaction_pk is None:
             ctx.call.quirk("unknown-transaction",
                            f"MeterValues for unknown transaction {request.transaction_id}: "
@@ -158,7 +165,7 @@ def diagnostics(ctx: HandlerContext, request: m.DiagnosticsStatusNotificationReq
 @on("DataTransfer")
 def data_transfer(ctx: HandlerContext, request: m.DataTransferRequest):
     response = ctx.central_system.data_transfer.answer(ctx.station.charge_box_id, request)
-    ctx.db.add(DataTransferRecord(
+    ctx.db.execute(insert(DataTransferRecord.__table__).values(
         charge_box_pk=ctx.station.id, direction="in", vendor_id=request.vendor_id,
         message_id=request.message_id, data=request.data, status=response.status,
         response_data=response.data, received_at=ctx.call.received_at))

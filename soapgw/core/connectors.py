@@ -1,20 +1,24 @@
 """Connectors are created the first time a station mentions them."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from soapgw.store.models import Connector
 from soapgw.store.upsert import insert_for
 
 
+_CONNECTORS = Connector.__table__
+_FIND = select(_CONNECTORS.c.id).where(_CONNECTORS.c.charge_box_pk == bindparam("b_station"),
+                                       _CONNECTORS.c.connector_id == bindparam("b_connector"))
+
+
 def connector_pk(db: Session, charge_box_pk: int, connector_id: int) -> int:
     """The primary key of the station's connector, created when new (safe under concurrency)."""
-    query = select(Connector.id).where(Connector.charge_box_pk == charge_box_pk,
-                                       Connector.connector_id == connector_id)
-    found = db.scalar(query)
+    keys = {"b_station": charge_box_pk, "b_connector": connector_id}
+    found = db.scalar(_FIND, keys)
     if found is None:
-        db.execute(insert_for(db, Connector).values(
+        db.execute(insert_for(db, _CONNECTORS).values(
             charge_box_pk=charge_box_pk, connector_id=connector_id).on_conflict_do_nothing())
-        found = db.scalar(query)
+        found = db.scalar(_FIND, keys)
     return found

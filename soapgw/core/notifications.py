@@ -1,7 +1,7 @@
 """Status notifications: connector status log, firmware and diagnostics status."""
 from __future__ import annotations
 
-from sqlalchemy import update
+from sqlalchemy import insert, update
 from sqlalchemy.orm import Session
 
 from soapgw.core.call import StationCall
@@ -10,35 +10,36 @@ from soapgw.core.messages import (DiagnosticsStatusNotificationRequest,
                                   FirmwareStatusNotificationRequest, StatusNotificationRequest)
 from soapgw.store.models import ChargeBox, ConnectorStatus, Reservation
 
+_CHARGE_BOX = ChargeBox.__table__
 # A connector in these states cannot honour a reservation.
 _CANCELS_RESERVATIONS = {"Faulted", "Unavailable"}
 
 
-def status_notification(db: Session, station: ChargeBox, call: StationCall,
+def status_notification(db: Session, station, call: StationCall,
                         request: StatusNotificationRequest) -> None:
     connector = connector_pk(db, station.id, request.connector_id)
     timestamp = request.timestamp
     if timestamp is None:
         timestamp = call.received_at  # "missing timestamp means now"
-    db.add(ConnectorStatus(
+    db.execute(insert(ConnectorStatus.__table__).values(
         connector_pk=connector, status=request.status, error_code=request.error_code,
         info=request.info, vendor_id=request.vendor_id,
         vendor_error_code=request.vendor_error_code, status_timestamp=timestamp,
         received_at=call.received_at))
     if request.status in _CANCELS_RESERVATIONS:
-        db.execute(update(Reservation).where(
-            Reservation.connector_pk == connector,
-            Reservation.status.in_(("Waiting", "Accepted"))).values(status="Cancelled")
-            .execution_options(synchronize_session=False))
+        reservations = Reservation.__table__
+        db.execute(update(reservations).where(
+            reservations.c.connector_pk == connector,
+            reservations.c.status.in_(("Waiting", "Accepted"))).values(status="Cancelled"))
 
 
-def firmware_status(db: Session, station: ChargeBox, call: StationCall,
+def firmware_status(db: Session, station, call: StationCall,
                     request: FirmwareStatusNotificationRequest) -> None:
-    db.execute(update(ChargeBox).where(ChargeBox.id == station.id).values(
+    db.execute(update(_CHARGE_BOX).where(_CHARGE_BOX.c.id == station.id).values(
         firmware_status=request.status, firmware_status_at=call.received_at))
 
 
-def diagnostics_status(db: Session, station: ChargeBox, call: StationCall,
+def diagnostics_status(db: Session, station, call: StationCall,
                        request: DiagnosticsStatusNotificationRequest) -> None:
-    db.execute(update(ChargeBox).where(ChargeBox.id == station.id).values(
+    db.execute(update(_CHARGE_BOX).where(_CHARGE_BOX.c.id == station.id).values(
         diagnostics_status=request.status, diagnostics_status_at=call.received_at))

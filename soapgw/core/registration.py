@@ -1,9 +1,9 @@
 """Who may talk to us: the registration gate, liveness, callback address and quirk records."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from soapgw.core.call import StationCall
@@ -15,25 +15,44 @@ from soapgw.store.upsert import insert_for
 
 
 @dataclass
+class Station:
+    """What a message's handling needs of its charge box (a plain record: loading the ORM
+    entity on every message cost more than the rest of the SQL)."""
+
+    id: int
+    charge_box_id: str
+    registration_status: str
+    endpoint_address: str | None
+    endpoint_source: str | None
+    endpoint_pinned: bool
+    endpoint_peer_host: str | None
+    endpoint_verdict: str | None
+    endpoint_verdict_reason: str | None
+
+
+_TABLE = ChargeBox.__table__
+_COLUMNS = [_TABLE.c[f.name] for f in fields(Station)]
+
+
+@dataclass
 class Admission:
     """The station behind a call, when it is known; ``refusal`` when it may not proceed."""
 
-    station: ChargeBox | None
+    station: Station | None
     refusal: OcppError | None = None
 
 
 def _find_and_touch(heartbeat: bool):
-    """UPDATE charge_box ... RETURNING, built once: building it for every message cost more
-    than running it. A Heartbeat also sets last_heartbeat_at."""
+    """UPDATE charge_box ... RETURNING (Core, built once). A Heartbeat also sets
+    last_heartbeat_at."""
     values = {"last_message_at": bindparam("b_received_at"),
               "ocpp_version": bindparam("b_ocpp_version"),
               "ocpp_transport": bindparam("b_transport"),
               "soap_version": bindparam("b_soap_version")}
     if heartbeat:
         values["last_heartbeat_at"] = bindparam("b_received_at")
-    return (update(ChargeBox).where(ChargeBox.charge_box_id == bindparam("b_charge_box_id"))
-            .values(**values).returning(ChargeBox)
-            .execution_options(synchronize_session=False))
+    return (update(_TABLE).where(_TABLE.c.charge_box_id == bindparam("b_charge_box_id"))
+            .values(**values).returning(*_COLUMNS))
 
 
 _FIND_AND_TOUCH = {False: _find_and_touch(False), True: _find_and_touch(True)}
@@ -47,10 +66,11 @@ def admit(db: Session, call: StationCall, auto_register: bool,
     message from a station that is unknown or not Accepted is refused with SecurityError.
     """
     # One statement both finds the station and records that it is alive.
-    station = db.scalars(_FIND_AND_TOUCH[call.action == "Heartbeat"], {
+    row = db.execute(_FIND_AND_TOUCH[call.action == "Heartbeat"], {
         "b_charge_box_id": call.charge_box_id, "b_received_at": call.received_at,
         "b_ocpp_version": call.ocpp_version, "b_transport": call.transport,
         "b_soap_version": call.soap_version}).one_or_none()
+    station = Station(*row) if row is not None else None
     if station is None and auto_register and call.action == "BootNotification":
         station = _auto_register(db, call)
     if station is None:
@@ -69,7 +89,7 @@ def admit(db: Session, call: StationCall, auto_register: bool,
     return Admission(station)
 
 
-def _auto_register(db: Session, call: StationCall) -> ChargeBox:
+def _auto_register(db: Session, call: StationCall) -> Station:
     db.execute(insert_for(db, ChargeBox).values(
         charge_box_id=call.charge_box_id, registration_status="Accepted",
         ocpp_version=call.ocpp_version, ocpp_transport=call.transport,
@@ -77,7 +97,8 @@ def _auto_register(db: Session, call: StationCall) -> ChargeBox:
         created_at=call.received_at).on_conflict_do_nothing())
     db.execute(UnknownChargeBox.__table__.delete()
                .where(UnknownChargeBox.charge_box_id == call.charge_box_id))
-    return db.scalars(select(ChargeBox).where(ChargeBox.charge_box_id == call.charge_box_id)).one()
+    return Station(*db.execute(select(*_COLUMNS).where(
+        _TABLE.c.charge_box_id == call.charge_box_id)).one())
 
 
 def _record_unknown(db: Session, call: StationCall) -> None:
@@ -91,10 +112,36 @@ def _record_unknown(db: Session, call: StationCall) -> None:
               "last_action": call.action, "last_address": address}))
 
 
-def _learn_callback(db: Session, station: ChargeBox, call: StationCall,
+# Stations announce the same address on every message: judging it (a DNS look-up for a host
+# name) once per process and announcement is enough. Key -> the quirks it gave.
+_SEEN_CALLBACKS: dict[tuple, tuple] = {}
+_SEEN_LIMIT = 10_000
+
+
+def _learn_callback(db: Session, station: Station, call: StationCall,
                     allowed_networks: tuple = ()) -> None:
     if call.announced_from is None and call.announced_reply_to is None:
         return  # nothing announced (and nothing to complain about on every message)
+    key = (station.id, call.announced_from, call.announced_reply_to, call.peer_host,
+           station.endpoint_address, station.endpoint_pinned, station.endpoint_verdict,
+           allowed_networks)
+    seen = _SEEN_CALLBACKS.get(key)
+    if seen is not None:
+        for quirk in seen:
+            call.quirk(quirk.code, quirk.detail)
+        return
+    before = len(call.quirks)
+    _judge_and_store(db, station, call, allowed_networks)
+    if len(_SEEN_CALLBACKS) >= _SEEN_LIMIT:
+        _SEEN_CALLBACKS.clear()
+    # Keyed on the state *after* storing, which is what the next message will read.
+    _SEEN_CALLBACKS[key[:4] + (station.endpoint_address, station.endpoint_pinned,
+                               station.endpoint_verdict, allowed_networks)] = \
+        tuple(call.quirks[before:])
+
+
+def _judge_and_store(db: Session, station: Station, call: StationCall,
+                     allowed_networks: tuple) -> None:
     callback = derive_callback(call.announced_from, call.announced_reply_to, call.peer_host)
     if callback.quirk:
         call.quirk(callback.quirk, f"announced From={call.announced_from!r} "
@@ -103,11 +150,11 @@ def _learn_callback(db: Session, station: ChargeBox, call: StationCall,
         check_callback(db, station, call, callback.address, allowed_networks)
     if callback.address is None or callback.address == station.endpoint_address:
         return
-    db.add(EndpointChange(charge_box_pk=station.id, address=callback.address,
-                          source=callback.source, announced=call.announced_from,
-                          changed_at=call.received_at))
+    db.execute(insert(EndpointChange.__table__).values(
+        charge_box_pk=station.id, address=callback.address, source=callback.source,
+        announced=call.announced_from, changed_at=call.received_at))
     if not station.endpoint_pinned:  # an address set by an admin wins over learnt ones
-        db.execute(update(ChargeBox).where(ChargeBox.id == station.id).values(
+        db.execute(update(_TABLE).where(_TABLE.c.id == station.id).values(
             endpoint_address=callback.address, endpoint_source=callback.source))
         station.endpoint_address, station.endpoint_source = callback.address, callback.source
 

@@ -1,8 +1,10 @@
-"""Charging sessions: StartTransaction (idempotent) and StopTransaction (never refused)."""
+"""Charging sessions: StartTransaction (idempotent) and StopTransaction (never refused).
+
+Core SQL statements built once: this is the hot path of every charging session.
+"""
 from __future__ import annotations
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from soapgw.core.authorization import find_tag, start_info, tag_info
@@ -11,56 +13,61 @@ from soapgw.core.connectors import connector_pk
 from soapgw.core.messages import (StartTransactionRequest, StartTransactionResponse,
                                   StopTransactionRequest, StopTransactionResponse)
 from soapgw.core.metering import store_meter_values
-from soapgw.store.models import ChargeBox, Connector, FailedStop, Reservation, Transaction
+from soapgw.store.models import Connector, FailedStop, Reservation, Transaction
+from soapgw.store.upsert import insert_for
+
+_TX = Transaction.__table__
+_CONNECTORS = Connector.__table__
+_RESERVATIONS = Reservation.__table__
+
+_SAME_START = select(_TX.c.id, _TX.c.start_status, _TX.c.started_received_at).where(
+    _TX.c.connector_pk == bindparam("b_connector"), _TX.c.id_tag == bindparam("b_tag"),
+    _TX.c.start_timestamp == bindparam("b_start"), _TX.c.meter_start == bindparam("b_meter"))
+_OF_STATION = select(_TX.c.id, _TX.c.connector_pk, _TX.c.start_timestamp, _TX.c.meter_start,
+                     _TX.c.stop_timestamp, _TX.c.meter_stop).join(
+    _CONNECTORS, _CONNECTORS.c.id == _TX.c.connector_pk).where(
+    _TX.c.id == bindparam("b_id"), _CONNECTORS.c.charge_box_pk == bindparam("b_station"))
+_APPLY_STOP = update(_TX).where(_TX.c.id == bindparam("b_id"),
+                                _TX.c.stop_timestamp.is_(None))
+_USE_RESERVATION = update(_RESERVATIONS).where(
+    _RESERVATIONS.c.id == bindparam("b_reservation"),
+    _RESERVATIONS.c.connector_pk == bindparam("b_connector"),
+    _RESERVATIONS.c.status == "Accepted",
+    (_RESERVATIONS.c.id_tag == bindparam("b_tag"))
+    | (_RESERVATIONS.c.parent_id_tag == bindparam("b_tag")))
 
 
-def start_transaction(db: Session, station: ChargeBox, call: StationCall,
+def start_transaction(db: Session, station, call: StationCall,
                       request: StartTransactionRequest) -> StartTransactionResponse:
     """Store the transaction whatever the tag's status (the station decides, and an offline
     transaction must not be lost); a resend with the same values gets the same id."""
     connector = connector_pk(db, station.id, request.connector_id)
-    same_start = select(Transaction).where(
-        Transaction.connector_pk == connector, Transaction.id_tag == request.id_tag,
-        Transaction.start_timestamp == request.timestamp,
-        Transaction.meter_start == request.meter_start)
-    existing = db.scalars(same_start).one_or_none()
-    if existing is not None:
-        call.quirk("resent-start", f"StartTransaction resent for transaction {existing.id}")
-        return _started(existing, request.id_tag, db)
-    info = start_info(db, request.id_tag, call.received_at)
-    transaction = Transaction(
-        connector_pk=connector, id_tag=request.id_tag, start_timestamp=request.timestamp,
-        meter_start=request.meter_start, reservation_id=request.reservation_id,
-        start_status=info.status, started_received_at=call.received_at)
-    try:
-        with db.begin_nested():
-            db.add(transaction)
-    except IntegrityError:
-        # A concurrent resend inserted it first: answer with that transaction's id.
-        existing = db.scalars(same_start).one()
-        return _started(existing, request.id_tag, db)
-    if request.reservation_id is not None:
-        _use_reservation(db, transaction, request.reservation_id)
-    return StartTransactionResponse(transaction_id=transaction.id, id_tag_info=info)
+    key = {"b_connector": connector, "b_tag": request.id_tag, "b_start": request.timestamp,
+           "b_meter": request.meter_start}
+    existing = db.execute(_SAME_START, key).one_or_none()
+    if existing is None:
+        info = start_info(db, request.id_tag, call.received_at)
+        # ON CONFLICT: a concurrent resend may insert the same start between our read and
+        # our write; the unique constraint keeps one and we answer with its id.
+        transaction_id = db.scalar(insert_for(db, _TX).values(
+            connector_pk=connector, id_tag=request.id_tag, start_timestamp=request.timestamp,
+            meter_start=request.meter_start, reservation_id=request.reservation_id,
+            start_status=info.status, started_received_at=call.received_at)
+            .on_conflict_do_nothing().returning(_TX.c.id))
+        if transaction_id is not None:
+            if request.reservation_id is not None:
+                db.execute(_USE_RESERVATION.values(status="Used", transaction_pk=transaction_id),
+                           {"b_reservation": request.reservation_id, "b_connector": connector,
+                            "b_tag": request.id_tag})
+            return StartTransactionResponse(transaction_id=transaction_id, id_tag_info=info)
+        existing = db.execute(_SAME_START, key).one()
+    call.quirk("resent-start", f"StartTransaction resent for transaction {existing.id}")
+    info = tag_info(find_tag(db, request.id_tag), existing.started_received_at)
+    info.status = existing.start_status  # the answer given the first time
+    return StartTransactionResponse(transaction_id=existing.id, id_tag_info=info)
 
 
-def _started(transaction: Transaction, id_tag: str, db: Session) -> StartTransactionResponse:
-    info = tag_info(find_tag(db, id_tag), transaction.started_received_at)
-    info.status = transaction.start_status
-    return StartTransactionResponse(transaction_id=transaction.id, id_tag_info=info)
-
-
-def _use_reservation(db: Session, transaction: Transaction, reservation_id: int) -> None:
-    """A start that names an active reservation for this connector and tag uses it up."""
-    db.execute(update(Reservation).where(
-        Reservation.id == reservation_id, Reservation.connector_pk == transaction.connector_pk,
-        Reservation.status == "Accepted",
-        (Reservation.id_tag == transaction.id_tag)
-        | (Reservation.parent_id_tag == transaction.id_tag))
-        .values(status="Used", transaction_pk=transaction.id))
-
-
-def stop_transaction(db: Session, station: ChargeBox, call: StationCall,
+def stop_transaction(db: Session, station, call: StationCall,
                      request: StopTransactionRequest) -> StopTransactionResponse:
     """Apply a stop once. A bad stop is recorded as failed and answered normally (a Fault
     would make the station resend it forever); a duplicate of an applied stop changes nothing."""
@@ -72,37 +79,32 @@ def stop_transaction(db: Session, station: ChargeBox, call: StationCall,
         call.quirk("stop-without-timestamp", "StopTransaction without a usable timestamp: "
                                              "the time of receipt is used")
         stop_at = call.received_at
-    transaction = db.scalars(
-        select(Transaction).join(Connector).where(
-            Transaction.id == request.transaction_id, Connector.charge_box_pk == station.id)
-    ).one_or_none()
+    lookup = {"b_id": request.transaction_id, "b_station": station.id}
+    transaction = db.execute(_OF_STATION, lookup).one_or_none()
     failure = _stop_problem(transaction, request, stop_at)
     if failure is None:
-        applied = db.execute(update(Transaction).where(
-            Transaction.id == transaction.id, Transaction.stop_timestamp.is_(None)).values(
+        applied = db.execute(_APPLY_STOP.values(
             stop_timestamp=stop_at, meter_stop=request.meter_stop, stop_reason=request.reason,
             stop_id_tag=request.id_tag, stopped_by="station",
-            stopped_received_at=call.received_at)
-            .execution_options(synchronize_session=False)).rowcount
+            stopped_received_at=call.received_at), {"b_id": transaction.id}).rowcount
         if applied:
             store_meter_values(db, transaction.connector_pk, transaction.id,
                                request.transaction_data, source="StopTransaction")
             return response
-        db.refresh(transaction)
+        transaction = db.execute(_OF_STATION, lookup).one()  # stopped meanwhile: by whom?
         if transaction.stop_timestamp == stop_at and transaction.meter_stop == request.meter_stop:
             call.quirk("duplicate-stop", f"StopTransaction {transaction.id} received again")
             return response
         failure = (f"transaction already stopped at {transaction.stop_timestamp.isoformat()} "
                    f"with meterStop {transaction.meter_stop}")
-    db.add(FailedStop(charge_box_pk=station.id, transaction_id=request.transaction_id,
-                      stop_timestamp=stop_at, meter_stop=request.meter_stop,
-                      stop_reason=request.reason, id_tag=request.id_tag, fail_reason=failure,
-                      received_at=call.received_at))
+    db.execute(insert(FailedStop.__table__).values(
+        charge_box_pk=station.id, transaction_id=request.transaction_id, stop_timestamp=stop_at,
+        meter_stop=request.meter_stop, stop_reason=request.reason, id_tag=request.id_tag,
+        fail_reason=failure, received_at=call.received_at))
     return response
 
 
-def _stop_problem(transaction: Transaction | None, request: StopTransactionRequest,
-                  stop_at) -> str | None:
+def _stop_problem(transaction, request: StopTransactionRequest, stop_at) -> str | None:
     if transaction is None:
         return f"no transaction {request.transaction_id} for this charge box"
     if transaction.stop_timestamp is not None:

@@ -76,10 +76,14 @@ class SpyneRunner:
 
     def run(self, envelope: Envelope, udc: Invocation) -> etree._Element:
         """Run the request in ``envelope``; returns the response body element."""
+        return self.complete(self.prepare(envelope), udc)
+
+    def prepare(self, envelope: Envelope) -> MethodContext:
+        """Deserialise the request (no side effects: the inbound endpoint does this before
+        it opens its database transaction, to hold the write lock for less time)."""
         server = self._servers[envelope.soap_version]
         app = server.app
         ctx = MethodContext(server, MethodContext.SERVER)
-        ctx.udc = udc
         ctx.in_document = (envelope.root, {})
         try:
             app.in_protocol.decompose_incoming_envelope(ctx, app.in_protocol.REQUEST)
@@ -91,6 +95,12 @@ class SpyneRunner:
         if ctx.in_error is not None:
             raise OcppError(ErrorCode.FORMATION_VIOLATION,
                             f"cannot read the request: {ctx.in_error.faultstring}")
+        return ctx
+
+    def complete(self, ctx: MethodContext, udc: Invocation) -> etree._Element:
+        """Dispatch to the service method (which calls ``udc.invoke``) and serialise."""
+        app = ctx.app
+        ctx.udc = udc
         udc.error = None
         app.process_request(ctx)
         if udc.error is not None:

@@ -7,6 +7,7 @@ request and the reply. Every failure becomes a SOAP Fault with an OCPP subcode.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from dataclasses import dataclass, field
@@ -76,10 +77,12 @@ class CentralSystemEndpoint:
     """WSGI application for /services/CentralSystemService and its version-specific aliases."""
 
     def __init__(self, settings: Settings, sessions: sessionmaker[Session],
-                 central_system: CentralSystem):
+                 central_system: CentralSystem, write_lock=None):
         self.settings = settings
         self.sessions = sessions
         self.central_system = central_system
+        # Queues this process's writers ahead of the database (see store.database.writer_lock).
+        self.write_lock = write_lock if write_lock is not None else contextlib.nullcontext()
         self.wsdl = WsdlDocuments(settings.public_url)
 
     # --- WSGI ------------------------------------------------------------------------------
@@ -116,13 +119,14 @@ class CentralSystemEndpoint:
             exchange.soap_version = envelope.soap_version
             exchange.addressing = read_addressing(envelope.headers)
             call = self._station_call(envelope, exchange)
+            request = exchange.version.runner.prepare(envelope)  # before taking the write lock
         except (OcppError, SoapLevelFault) as problem:
             return self._refuse(exchange, problem, started)
         try:
-            with self.sessions.begin() as db:
+            with self.write_lock, self.sessions.begin() as db:
                 try:
                     udc = Invocation(db, self.central_system, call, exchange.version)
-                    response = exchange.version.runner.run(envelope, udc)
+                    response = exchange.version.runner.complete(request, udc)
                     action = exchange.operation.output_action
                     body = build_envelope(exchange.soap_version,
                                           reply_headers(action, exchange.addressing.message_id),
@@ -238,7 +242,7 @@ class CentralSystemEndpoint:
         """A fault answered outside the main transaction; journaled in one of its own."""
         status, body, code = self._fault(exchange, problem)
         try:
-            with self.sessions.begin() as db:
+            with self.write_lock, self.sessions.begin() as db:
                 self._journal(db, exchange, status, body, FAULT_ACTION, code, started)
         except Exception:  # noqa: BLE001  (the database is down: still answer the station)
             log.exception("could not journal a fault for %s", exchange.charge_box_id)

@@ -10,11 +10,11 @@ from soapgw.core.commands.callback_policy import Verdict, judge_callback, resolv
 from soapgw.store.models import ChargeBox
 
 
-def check_callback(db: Session, station: ChargeBox, call: StationCall, learnt: str,
+def check_callback(db: Session, station, call: StationCall, learnt: str,
                    allowed_networks: tuple = ()) -> Verdict:
     """Judge the address commands would go to (a pinned one wins over ``learnt``) against
-    where this message came from. A refusal is recorded as a quirk; the message is still
-    answered normally."""
+    where this message came from (``station``: a registration.Station or a ChargeBox). A
+    refusal is recorded as a quirk; the message is still answered normally."""
     address = station.endpoint_address if station.endpoint_pinned else learnt
     verdict = judge_callback(address, resolve(address), pinned=station.endpoint_pinned,
                              peer_host=call.peer_host, allowed_networks=allowed_networks)
@@ -23,7 +23,8 @@ def check_callback(db: Session, station: ChargeBox, call: StationCall, learnt: s
     values = {"endpoint_peer_host": call.peer_host, "endpoint_verdict": verdict.label,
               "endpoint_verdict_reason": verdict.reason}
     if any(getattr(station, name) != value for name, value in values.items()):
-        db.execute(update(ChargeBox).where(ChargeBox.id == station.id).values(
+        table = ChargeBox.__table__
+        db.execute(update(table).where(table.c.id == station.id).values(
             endpoint_checked_at=call.received_at, **values))
         for name, value in values.items():
             setattr(station, name, value)
