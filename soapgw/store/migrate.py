@@ -1,6 +1,7 @@
 """Bring a database to the latest schema with Alembic, from the CLI or at start-up."""
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from alembic import command
@@ -10,6 +11,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+# Alembic announces its dialect at INFO on every check: noise on stderr for every command.
+logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def alembic_config(engine: Engine) -> Config:
