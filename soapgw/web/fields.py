@@ -104,3 +104,16 @@ def date_range_problem(start: UtcDateTimeField, end: UtcDateTimeField) -> bool:
         end.errors = list(end.errors) + ["The end comes before the start."]
         return True
     return False
+
+
+try:  # WTForms 3.3 deprecates (value, label) tuples as choices
+    from wtforms.fields.choices import SelectChoice
+except ImportError:  # pragma: no cover  (older WTForms)
+    SelectChoice = None
+
+
+def options(*items: str | tuple[str, str]) -> list:
+    """Choices of a SelectField: a plain string is both value and label."""
+    pairs = [(item, item) if isinstance(item, str) else item for item in items]
+    return [SelectChoice(value, label) if SelectChoice else (value, label)
+            for value, label in pairs]

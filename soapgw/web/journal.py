@@ -8,7 +8,8 @@ from wtforms.validators import Length, Optional
 
 from soapgw.store.models import JournalEntry
 from soapgw.web.db import db
-from soapgw.web.fields import FilterForm, UtcDateTimeField, date_range_problem
+from soapgw.web.fields import (FilterForm, UtcDateTimeField, date_range_problem,
+                                options)
 from soapgw.web.paging import paginate
 from soapgw.web.xmlview import pretty
 
@@ -29,8 +30,8 @@ class JournalFilter(FilterForm):
     station = StringField("Charge point", validators=[Optional(), Length(max=255)])
     action = StringField("Action", validators=[Optional(), Length(max=80)],
                          render_kw={"list": "actions", "placeholder": "e.g. Heartbeat"})
-    direction = SelectField("Direction", choices=[("", "any"), ("in", "received"),
-                                                  ("out", "sent")])
+    direction = SelectField("Direction", default="", choices=options(("", "any"), ("in", "received"),
+                                                   ("out", "sent")))
     since = UtcDateTimeField("From", render_kw={"type": "datetime-local"})
     until = UtcDateTimeField("Until", render_kw={"type": "datetime-local"})
 

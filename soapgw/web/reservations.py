@@ -9,7 +9,8 @@ from wtforms.validators import Length, Optional
 from soapgw.core.timestamps import now
 from soapgw.store.models import ChargeBox, Connector, Reservation
 from soapgw.web.db import db
-from soapgw.web.fields import FilterForm, UtcDateTimeField, date_range_problem
+from soapgw.web.fields import (FilterForm, UtcDateTimeField, date_range_problem,
+                                options)
 from soapgw.web.paging import paginate
 
 bp = Blueprint("reservations", __name__, url_prefix="/reservations")
@@ -22,9 +23,9 @@ ACTIVE = ("Waiting", "Accepted")
 class ReservationFilter(FilterForm):
     station = StringField("Charge point", validators=[Optional(), Length(max=255)])
     tag = StringField("Id tag", validators=[Optional(), Length(max=255)])
-    status = SelectField("Status", choices=[("", "any")] + [(s, s) for s in STATUSES],
+    status = SelectField("Status", default="", choices=options(("", "any"), *STATUSES),
                          validate_choice=False)
-    state = SelectField("Period", choices=[("", "any time"), ("active", "active now")])
+    state = SelectField("Period", default="", choices=options(("", "any time"), ("active", "active now")))
     expiry_from = UtcDateTimeField("Expiring from", render_kw={"type": "datetime-local"})
     expiry_to = UtcDateTimeField("Expiring before", render_kw={"type": "datetime-local"})
 

@@ -17,7 +17,7 @@ from soapgw.store.models import (ChargeBox, Connector, ConnectorStatus, Endpoint
 from soapgw.store.upsert import insert_for
 from soapgw.web.dashboard import day_starts
 from soapgw.web.db import db
-from soapgw.web.fields import FilterForm, IdentifierList
+from soapgw.web.fields import FilterForm, IdentifierList, options
 from soapgw.web.liveness import is_online, online_cutoff
 from soapgw.web.paging import paginate
 from soapgw.web.queries import latest_status_id, runtime_settings
@@ -28,21 +28,19 @@ REGISTRATION_STATUSES = ("Accepted", "Pending", "Rejected")
 CONNECTOR_STATUSES = ("Available", "Preparing", "Charging", "SuspendedEVSE", "SuspendedEV",
                       "Finishing", "Reserved", "Unavailable", "Faulted", "Occupied")
 MAX_STATION_ID = 255
-ANY = [("", "any")]
+ANY = ("", "any")
 
 
 # --- forms -------------------------------------------------------------------------------------
 class StationFilter(FilterForm):
     q = StringField("Id contains", validators=[Optional(), Length(max=255)])
-    status = SelectField("Registration", choices=ANY + [(s, s) for s in REGISTRATION_STATUSES])
-    version = SelectField("OCPP", choices=ANY + [("1.6", "1.6"), ("1.5", "1.5"),
-                                                 ("none", "not heard from")])
-    online = SelectField("Online", choices=ANY + [("yes", "online"), ("no", "offline")])
-    heartbeat = SelectField("Last heartbeat", choices=ANY + [
-        ("today", "today"), ("yesterday", "yesterday"), ("earlier", "earlier"),
-        ("never", "never")])
-    connector_status = SelectField("A connector is", validate_choice=False,
-                                   choices=ANY + [(s, s) for s in CONNECTOR_STATUSES])
+    status = SelectField("Registration", default="", choices=options(ANY, *REGISTRATION_STATUSES))
+    version = SelectField("OCPP", default="", choices=options(ANY, "1.6", "1.5", ("none", "not heard from")))
+    online = SelectField("Online", default="", choices=options(ANY, ("yes", "online"), ("no", "offline")))
+    heartbeat = SelectField("Last heartbeat", default="", choices=options(
+        ANY, "today", "yesterday", "earlier", "never"))
+    connector_status = SelectField("A connector is", default="", validate_choice=False,
+                                   choices=options(ANY, *CONNECTOR_STATUSES))
 
 
 class AddStationsForm(FlaskForm):
@@ -50,7 +48,7 @@ class AddStationsForm(FlaskForm):
                          what="charge point id", max_length=MAX_STATION_ID,
                          render_kw={"rows": 6, "spellcheck": "false"})
     status = SelectField("Registration status", default="Accepted",
-                         choices=[(s, s) for s in REGISTRATION_STATUSES])
+                         choices=options(*REGISTRATION_STATUSES))
 
 
 def _endpoint_url(form, field) -> None:
@@ -69,7 +67,7 @@ def _endpoint_url(form, field) -> None:
 
 class EditStationForm(FlaskForm):
     registration_status = SelectField("Registration status",
-                                      choices=[(s, s) for s in REGISTRATION_STATUSES])
+                                      choices=options(*REGISTRATION_STATUSES))
     endpoint_address = StringField(
         "Endpoint address (ChargePointService URL)",
         validators=[Optional(), Length(max=2048), _endpoint_url],
@@ -121,8 +119,7 @@ def index():
     session = db()
     form = StationFilter(request.args)
     if form.connector_status.data and form.connector_status.data not in CONNECTOR_STATUSES:
-        form.connector_status.choices.append((form.connector_status.data,
-                                              form.connector_status.data))
+        form.connector_status.choices += options(form.connector_status.data)
     form.validate()
     interval = runtime_settings(session).heartbeat_interval
     page = paginate(session, filtered_stations(form, interval), scalars=True)

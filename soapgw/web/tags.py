@@ -11,21 +11,22 @@ from soapgw.core.timestamps import now
 from soapgw.store.models import IdTag, Transaction
 from soapgw.store.upsert import insert_for
 from soapgw.web.db import db
-from soapgw.web.fields import FilterForm, Identifier, IdentifierList, UtcDateTimeField
+from soapgw.web.fields import (FilterForm, Identifier, IdentifierList, UtcDateTimeField,
+                               options)
 from soapgw.web.paging import paginate
 from soapgw.web.stations import ConfirmForm
 
 bp = Blueprint("tags", __name__, url_prefix="/tags")
 
 ID_TAG_LENGTH = 20  # OCPP IdToken is CiString20Type: a station can send no longer one
-YES_NO = [("", "any"), ("yes", "yes"), ("no", "no")]
+YES_NO = (("", "any"), "yes", "no")
 
 
 class TagFilter(FilterForm):
     q = StringField("Id tag contains", validators=[Optional(), Length(max=255)])
-    blocked = SelectField("Blocked", choices=YES_NO)
-    expired = SelectField("Expired", choices=YES_NO)
-    active = SelectField("In a transaction", choices=YES_NO)
+    blocked = SelectField("Blocked", default="", choices=options(*YES_NO))
+    expired = SelectField("Expired", default="", choices=options(*YES_NO))
+    active = SelectField("In a transaction", default="", choices=options(*YES_NO))
 
 
 def _known_parent(form, field) -> None:

@@ -16,7 +16,8 @@ from soapgw.core.timestamps import now
 from soapgw.store.models import ChargeBox, Connector, FailedStop, MeterValueRow, Transaction
 from soapgw.web.charts import Sample, svg_chart, transaction_series
 from soapgw.web.db import db
-from soapgw.web.fields import FilterForm, UtcDateTimeField, date_range_problem
+from soapgw.web.fields import (FilterForm, UtcDateTimeField, date_range_problem,
+                                options)
 from soapgw.web.paging import paginate
 
 bp = Blueprint("transactions", __name__, url_prefix="/transactions")
@@ -29,8 +30,7 @@ STOP_REASONS = ("Other", "DeAuthorized", "EmergencyStop", "EVDisconnected", "Har
 class TransactionFilter(FilterForm):
     station = StringField("Charge point", validators=[Optional(), Length(max=255)])
     tag = StringField("Id tag", validators=[Optional(), Length(max=255)])
-    state = SelectField("State", choices=[("", "any"), ("active", "active"),
-                                          ("finished", "finished")])
+    state = SelectField("State", default="", choices=options(("", "any"), "active", "finished"))
     start_from = UtcDateTimeField("Started from", render_kw={"type": "datetime-local"})
     start_to = UtcDateTimeField("Started before", render_kw={"type": "datetime-local"})
 
@@ -42,7 +42,7 @@ class StopForm(FlaskForm):
     meter_stop = IntegerField("Meter at stop (Wh)",
                               validators=[InputRequired("Enter the meter value in Wh."),
                                           NumberRange(0, 2 ** 62, "Not a meter value.")])
-    reason = SelectField("Reason", choices=[(r, r) for r in STOP_REASONS], default="Other")
+    reason = SelectField("Reason", choices=options(*STOP_REASONS), default="Other")
 
 
 # --- list and CSV --------------------------------------------------------------------------------
@@ -119,17 +119,23 @@ def export_csv():
         writer.writerow(["transaction_id", "charge_box_id", "connector_id", "id_tag",
                          "start_timestamp", "meter_start_wh", "stop_timestamp", "meter_stop_wh",
                          "energy_wh", "stop_reason", "stopped_by"])
-        for row in session.execute(rows.execution_options(yield_per=2000)):
-            energy = (row.meter_stop - row.meter_start) if row.meter_stop is not None else None
-            writer.writerow([row.id, _cell(row.charge_box_id), row.connector_id,
-                             _cell(row.id_tag), _cell(row.start_timestamp), row.meter_start,
-                             _cell(row.stop_timestamp), _cell(row.meter_stop), _cell(energy),
-                             _cell(row.stop_reason), _cell(row.stopped_by)])
-            if buffer.tell() > 64 * 1024:
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
-        yield buffer.getvalue()
+        try:
+            for row in session.execute(rows.execution_options(yield_per=2000)):
+                energy = (row.meter_stop - row.meter_start) if row.meter_stop is not None \
+                    else None
+                writer.writerow([row.id, _cell(row.charge_box_id), row.connector_id,
+                                 _cell(row.id_tag), _cell(row.start_timestamp), row.meter_start,
+                                 _cell(row.stop_timestamp), _cell(row.meter_stop),
+                                 _cell(energy), _cell(row.stop_reason), _cell(row.stopped_by)])
+                if buffer.tell() > 64 * 1024:
+                    yield buffer.getvalue()
+                    buffer.seek(0)
+                    buffer.truncate()
+            yield buffer.getvalue()
+        finally:
+            # Done (or the client went away): release the connection and its cursor now,
+            # not whenever the server gets round to closing the response.
+            session.close()
 
     filename = f"transactions-{now():%Y%m%d-%H%M%S}.csv"
     return Response(stream_with_context(generate()), mimetype="text/csv",
