@@ -7,7 +7,7 @@ PORT ?= 8080
 PYTEST_ARGS ?=
 export SOAPGW_DATABASE_URL ?= sqlite:///$(CURDIR)/instance/soapgw.db
 
-.PHONY: run test test-smoke wsdl bench clean
+.PHONY: run test test-smoke wsdl bench clean browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,14 @@ run: $(VENV)/.installed
 	$(BIN)/soapgw db upgrade
 	$(BIN)/soapgw serve --host $(HOST) --port $(PORT)
 
-test: $(VENV)/.installed
+# Debian's Chromium for the web UI browser tests (they skip without it), when root and missing.
+browser:
+	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	  || echo "chromium not installed: the browser tests will skip" >&2; \
+	fi
+
+test: $(VENV)/.installed browser
 	# node-soap station for the interoperability tests (they skip without node/npm)
 	if command -v npm >/dev/null 2>&1; then npm ci --prefix tests/interop --no-audit --no-fund --silent; fi
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
