@@ -220,7 +220,7 @@ class CentralSystemEndpoint:
                 continue
             if is_addressing(header):
                 continue
-            if is_true(header.get(must_understand)):
+            if is_true(header.get(must_understand)) and _targets_us(header, envelope):
                 raise SoapLevelFault(SoapFault(
                     f"header {header.tag} is marked mustUnderstand but is not understood",
                     soap_code="MustUnderstand"))
@@ -264,6 +264,20 @@ class CentralSystemEndpoint:
                           duration_ms=(time.perf_counter() - started) * 1000,
                           fault_code=fault_code, **common),
         ])
+
+
+# Header blocks addressed to us: no actor/role, or the "next" and ultimate-receiver roles.
+_OUR_ROLES = {"1.1": {"http://schemas.xmlsoap.org/soap/actor/next"},
+              "1.2": {"http://www.w3.org/2003/05/soap-envelope/role/next",
+                      "http://www.w3.org/2003/05/soap-envelope/role/ultimateReceiver"}}
+
+
+def _targets_us(header: etree._Element, envelope: Envelope) -> bool:
+    """Whether a header block is for this node (SOAP 1.1 actor, SOAP 1.2 role): blocks for
+    other nodes are not processed, so their mustUnderstand is not ours to fault on."""
+    name = "actor" if envelope.soap_version == "1.1" else "role"
+    role = (header.get(f"{{{envelope.env_ns}}}{name}") or "").strip()
+    return not role or role in _OUR_ROLES[envelope.soap_version]
 
 
 def exchange_namespace(envelope: Envelope) -> str | None:
