@@ -65,6 +65,8 @@ def pages(station_pk: int, station_id: str, transaction_id: int, tag: str) -> li
         ("journal, action", "/journal/?action=StopTransaction"),
         ("journal, received", "/journal/?direction=in"),
         ("settings", "/settings"),
+        ("operations and tasks", "/operations/"),
+        ("operation form (Reset 1.6)", "/operations/Reset/1.6"),
     ]
 
 

@@ -161,6 +161,11 @@ def test_operator_session_in_a_browser(site, page):
     page.click("nav >> text=Home")
     expect(page.locator(".tile", has_text="online")).to_contain_text("1")
     shot(page, "04-home")
+    page.click("nav >> text=Operations")
+    expect(page.locator("h1")).to_have_text("Operations")
+    page.click('a[href="/operations/Reset/1.6"]')
+    page.select_option("#stations", STATION)
+    shot(page, "11-operation-form")
     page.click("nav >> text=Settings")
     # The browser itself refuses out-of-range numbers (min/max from the form's validators);
     # the server's own messages are tested with the test client.

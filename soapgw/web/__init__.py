@@ -1,6 +1,8 @@
 """The operators' web UI (Flask app factory; blueprints per page group)."""
 from __future__ import annotations
 
+import importlib.util
+
 from flask import Flask, jsonify, render_template
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy import text
@@ -59,10 +61,9 @@ def _register_pages(app: Flask) -> None:
     for module in (dashboard, stations, tags, transactions, reservations, journal,
                    settings_page):
         app.register_blueprint(module.bp)
-    try:  # the operations pages need the outbound commands (soapgw.soap_out)
+    # The operations pages send commands through soapgw.soap_out (zeep); without it the rest
+    # of the UI still works.
+    app.config["SOAPGW_OPERATIONS"] = importlib.util.find_spec("soapgw.soap_out") is not None
+    if app.config["SOAPGW_OPERATIONS"]:
         from soapgw.web import operations
-    except ImportError:
-        app.config["SOAPGW_OPERATIONS"] = False
-    else:
-        app.config["SOAPGW_OPERATIONS"] = True
-        app.register_blueprint(operations.bp)
+        operations.init_app(app)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import Select, delete as sql_delete, exists, func, select
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional, ValidationError
@@ -221,10 +221,9 @@ def _detail_context(station: ChargeBox) -> dict:
 
 def configuration_keys(charge_box_pk: int) -> list | None:
     """Configuration keys last read from the station, once the outbound commands store them."""
-    try:
-        from soapgw.web.operations import configuration_of
-    except ImportError:
+    if not current_app.config.get("SOAPGW_OPERATIONS"):
         return None
+    from soapgw.web.operations import configuration_of
     return configuration_of(db(), charge_box_pk)
 
 

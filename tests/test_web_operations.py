@@ -1,0 +1,107 @@
+"""Web UI: operation forms per OCPP version, tasks sent to a test station, the task page."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from conftest import make_settings
+from outbound_support import register_station, station_server
+from soapgw.core.commands.runner import TaskRunner
+from soapgw.soap_out.client import SoapSender
+from soapgw.store.models import ChargeBox, Task, TaskResult
+from web_support import admin, client, rows, submit, web_app  # noqa: F401
+
+
+@pytest.fixture
+def runner(gateway, web_app, tmp_path):
+    """The web app's task runner, with short timeouts."""
+    settings = make_settings(gateway.settings.database_url, tmp_path,
+                             public_url="http://gateway.test:8080", operation_timeout=2,
+                             connect_timeout=2)
+    runner = TaskRunner(gateway.sessions, settings, SoapSender(settings), max_workers=4)
+    web_app.extensions["soapgw_task_runner"] = runner
+    yield runner
+    runner.shutdown()
+
+
+def test_operations_list_each_operation_per_version(client):
+    html = client.get("/operations/").text
+    assert 'href="/operations/Reset/1.5"' in html and 'href="/operations/Reset/1.6"' in html
+    assert 'href="/operations/TriggerMessage/1.6"' in html
+    assert 'href="/operations/TriggerMessage/1.5"' not in html
+    assert client.get("/operations/TriggerMessage/1.5").status_code == 404
+    assert client.get("/operations/NoSuchThing/1.6").status_code == 404
+
+
+def test_form_offers_only_accepted_stations_of_that_version(client, rows):
+    rows.station("CB-16", ocpp_version="1.6")
+    rows.station("CB-15", ocpp_version="1.5")
+    rows.station("CB-PENDING", ocpp_version="1.6", registration_status="Pending")
+    html = client.get("/operations/Reset/1.6").text
+    assert "CB-16 (OCPP 1.6)" in html and "CB-15" not in html and "CB-PENDING" not in html
+    assert "CB-15 (OCPP 1.5)" in client.get("/operations/Reset/1.5").text
+
+
+@pytest.mark.parametrize("operation,data,field,message", [
+    ("Reset", {"p_type": "Soft"}, "stations", "Select at least one station."),
+    ("ChangeConfiguration", {"stations": "CB-16", "p_value": "1"}, "p_key", "Enter key."),
+    ("UnlockConnector", {"stations": "CB-16", "p_connectorId": "-3"}, "p_connectorId",
+     "Use 0 or more."),
+    ("SetChargingProfile", {"stations": "CB-16", "p_connectorId": "1",
+                            "p_csChargingProfiles": "{not json"}, "p_csChargingProfiles",
+     "Not JSON"),
+    ("ReserveNow", {"stations": "CB-16", "p_connectorId": "1", "p_idTag": "T",
+                    "p_reservationId": "1", "p_expiryDate": "tomorrow"}, "p_expiryDate",
+     "Not a date and time"),
+])
+def test_form_errors_sit_next_to_the_field(client, rows, operation, data, field, message,
+                                           gateway):
+    rows.station("CB-16", ocpp_version="1.6")
+    response = submit(client, f"/operations/{operation}/1.6", data)
+    assert response.status_code == 400
+    assert f'id="{field}-errors"' in response.text and message in response.text
+    with gateway.sessions() as db:
+        assert db.scalars(select(Task)).all() == []
+
+
+def test_payload_refused_by_the_ocpp_schema_is_reported(client, rows, runner, gateway):
+    rows.station("CB-16", ocpp_version="1.6")
+    response = submit(client, "/operations/ChangeConfiguration/1.6",
+                      {"stations": "CB-16", "p_key": "K" * 60, "p_value": "1"})
+    assert response.status_code == 400
+    assert "invalid ChangeConfiguration payload" in response.text
+    with gateway.sessions() as db:
+        assert db.scalars(select(Task)).all() == []
+
+
+@pytest.mark.parametrize("version", ["1.5", "1.6"])
+def test_command_runs_as_a_task_and_its_page_shows_the_answer(client, runner, gateway,
+                                                              version):
+    with station_server(version) as (_station, address):
+        register_station(gateway.sessions, "CB-OP", version, address)
+        response = submit(client, f"/operations/GetConfiguration/{version}",
+                          {"stations": "CB-OP", "p_key": ""})
+        assert response.status_code == 302
+        task_id = int(response.headers["Location"].rsplit("/", 1)[1])
+        assert runner.wait(task_id, timeout=30)
+    html = client.get(f"/operations/tasks/{task_id}").text
+    assert "GetConfiguration" in html and "answered" in html and "HeartbeatInterval" in html
+    assert 'http-equiv="refresh"' not in html  # finished: no more refreshing
+    with gateway.sessions() as db:
+        task = db.get(Task, task_id)
+        pk = db.scalar(select(ChargeBox.id))
+    assert (task.origin, task.caller) == ("web", "admin")
+    station_page = client.get(f"/chargepoints/{pk}").text
+    assert "Configuration keys (last read)" in station_page
+    assert "NumberOfConnectors" in station_page
+    listing = client.get("/operations/").text
+    assert f'href="/operations/tasks/{task_id}"' in listing and "1 answered" in listing
+
+
+def test_running_task_page_refreshes_itself(client, rows):
+    task = rows.add(Task(operation="Reset", payload='{"type":"Soft"}', origin="web"))
+    rows.add(TaskResult(task_id=task.id, charge_box_id="CB-<b>", state="sent"))
+    html = client.get(f"/operations/tasks/{task.id}").text
+    assert '<meta http-equiv="refresh" content="2">' in html
+    assert "0 of 1 station(s) done" in html and "CB-&lt;b&gt;" in html
+    assert client.get("/operations/tasks/999").status_code == 404
