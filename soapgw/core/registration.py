@@ -31,6 +31,7 @@ class Station:
 
 
 _TABLE = ChargeBox.__table__
+_QUIRKS = StationQuirk.__table__
 _COLUMNS = [_TABLE.c[f.name] for f in fields(Station)]
 
 
@@ -159,14 +160,32 @@ def _judge_and_store(db: Session, station: Station, call: StationCall,
         station.endpoint_address, station.endpoint_source = callback.address, callback.source
 
 
-def record_quirks(db: Session, charge_box_pk: int, call: StationCall) -> None:
-    """Count each kind of quirk once per message, keeping the latest detail."""
-    latest = {quirk.code: quirk.detail for quirk in call.quirks}
-    for code, detail in latest.items():
-        insert = insert_for(db, StationQuirk).values(
-            charge_box_pk=charge_box_pk, code=code, detail=detail[:2000], count=1,
-            first_seen=call.received_at, last_seen=call.received_at)
-        db.execute(insert.on_conflict_do_update(
+_QUIRK_UPSERT: dict[str, object] = {}  # per dialect, built once (building cost ~1 ms)
+
+
+def _quirk_upsert(db: Session):
+    dialect = db.get_bind().dialect.name
+    statement = _QUIRK_UPSERT.get(dialect)
+    if statement is None:
+        insert = insert_for(db, _QUIRKS).values(
+            charge_box_pk=bindparam("b_station"), code=bindparam("b_code"),
+            detail=bindparam("b_detail"), count=1, first_seen=bindparam("b_at"),
+            last_seen=bindparam("b_at"))
+        statement = _QUIRK_UPSERT[dialect] = insert.on_conflict_do_update(
             index_elements=["charge_box_pk", "code"],
-            set_={"count": StationQuirk.count + 1, "detail": detail[:2000],
-                  "last_seen": call.received_at}))
+            set_={"count": _QUIRKS.c.count + 1, "detail": insert.excluded.detail,
+                  "last_seen": insert.excluded.last_seen})
+    return statement
+
+
+def record_quirks(db: Session, charge_box_pk: int, call: StationCall) -> None:
+    """Count each kind of quirk once per message, keeping the latest detail.
+
+    Many stations repeat the same quirk on every message, so this is on the hot path: one
+    prepared Core upsert for all of the message's quirks.
+    """
+    latest = {quirk.code: quirk.detail for quirk in call.quirks}
+    if latest:
+        db.execute(_quirk_upsert(db), [
+            {"b_station": charge_box_pk, "b_code": code, "b_detail": detail[:2000],
+             "b_at": call.received_at} for code, detail in latest.items()])
