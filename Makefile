@@ -43,6 +43,7 @@ wsdl: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/inbound.py
+	$(BIN)/python benchmarks/outbound.py
 
 clean:
 	rm -rf $(VENV) .venv313 *.egg-info .pytest_cache
