@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -119,7 +119,6 @@ class Settings:
     allowed_callback_networks: tuple = ()
     trusted_proxies: tuple = ()
     outbound_concurrency: int = 50
-    extra: dict = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> "Settings":

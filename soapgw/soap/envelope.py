@@ -59,11 +59,6 @@ def parse_envelope(data: bytes) -> Envelope:
     return Envelope(SOAP_VERSIONS[namespace], root, headers, first)
 
 
-def has_doctype(data: bytes) -> bool:
-    """Cheap pre-check used before parsing very large inputs."""
-    return b"<!DOCTYPE" in data or b"<!ENTITY" in data
-
-
 def build_envelope(soap_version: str, headers: list[etree._Element],
                    body_child: etree._Element | None) -> bytes:
     """Serialise an envelope with conventional prefixes (``s``, ``a`` for WS-Addressing)."""

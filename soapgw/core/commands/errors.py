@@ -22,11 +22,6 @@ class ErrorKind(str, Enum):
     INTERNAL = "internal_error"
 
 
-# Nothing reached the station for these: safe to retry, and the journal has no request.
-NOT_SENT = frozenset({ErrorKind.INVALID_PAYLOAD, ErrorKind.UNSUPPORTED, ErrorKind.UNKNOWN_STATION,
-                      ErrorKind.NO_ENDPOINT, ErrorKind.ENDPOINT_REFUSED, ErrorKind.CONFLICT})
-
-
 class TaskError(Exception):
     """A command that failed for one station; ``fault_code`` is the OCPP subcode of a Fault."""
 

@@ -16,7 +16,6 @@ from soapgw.core.timestamps import now
 from soapgw.store.models import Task, TaskResult
 
 QUEUED, SENT, ANSWERED, FAILED, TIMED_OUT = "queued", "sent", "answered", "failed", "timed_out"
-STATES = (QUEUED, SENT, ANSWERED, FAILED, TIMED_OUT)
 # A result nobody finished for this long is taken as abandoned even when its worker runs on
 # another host (whose processes we cannot see): far beyond any timeout a live worker waits.
 ABANDONED_AFTER = timedelta(hours=1)
