@@ -70,6 +70,12 @@ def validate_request(operation: str, payload: dict) -> dict:
     return payload
 
 
+def response_problems(operation: str, payload: dict) -> list[str]:
+    """Schema breaches of a response payload (for checks and tests; replies are not refused)."""
+    return [_problem(e) for e in _validator(f"{operation}Response").iter_errors(
+        _decimals(payload))]
+
+
 def to_json(payload) -> str:
     """Compact JSON; Decimals become numbers (integers when whole)."""
     return json.dumps(payload, default=_number, separators=(",", ":"), ensure_ascii=False)
