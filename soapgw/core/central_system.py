@@ -20,7 +20,7 @@ from soapgw.core.connectors import connector_pk
 from soapgw.core.data_transfer import DataTransferRegistry
 from soapgw.core.errors import ErrorCode, OcppError
 from soapgw.core.metering import store_meter_values
-from soapgw.core.notifications import diagnostics_status, firmware_status, status_notification
+from soapgw.core.notifications import station_status, status_notification
 from soapgw.core.registration import Station, admit, record_quirks
 from soapgw.core.runtime_settings import RuntimeSettings
 from soapgw.core.transactions import start_transaction, stop_transaction
@@ -152,13 +152,13 @@ def status(ctx: HandlerContext, request: m.StatusNotificationRequest):
 
 @on("FirmwareStatusNotification")
 def firmware(ctx: HandlerContext, request: m.FirmwareStatusNotificationRequest):
-    firmware_status(ctx.db, ctx.station, ctx.call, request)
+    station_status(ctx.db, ctx.station, ctx.call, "firmware", request.status)
     return m.FirmwareStatusNotificationResponse()
 
 
 @on("DiagnosticsStatusNotification")
 def diagnostics(ctx: HandlerContext, request: m.DiagnosticsStatusNotificationRequest):
-    diagnostics_status(ctx.db, ctx.station, ctx.call, request)
+    station_status(ctx.db, ctx.station, ctx.call, "diagnostics", request.status)
     return m.DiagnosticsStatusNotificationResponse()
 
 

@@ -6,8 +6,7 @@ from sqlalchemy.orm import Session
 
 from soapgw.core.call import StationCall
 from soapgw.core.connectors import connector_pk
-from soapgw.core.messages import (DiagnosticsStatusNotificationRequest,
-                                  FirmwareStatusNotificationRequest, StatusNotificationRequest)
+from soapgw.core.messages import StatusNotificationRequest
 from soapgw.store.models import ChargeBox, ConnectorStatus, Reservation
 
 _CHARGE_BOX = ChargeBox.__table__
@@ -33,13 +32,8 @@ def status_notification(db: Session, station, call: StationCall,
             reservations.c.status.in_(("Waiting", "Accepted"))).values(status="Cancelled"))
 
 
-def firmware_status(db: Session, station, call: StationCall,
-                    request: FirmwareStatusNotificationRequest) -> None:
+def station_status(db: Session, station, call: StationCall, kind: str, status: str) -> None:
+    """Firmware or diagnostics status of the whole station (``kind``: firmware | diagnostics),
+    with the time it was received."""
     db.execute(update(_CHARGE_BOX).where(_CHARGE_BOX.c.id == station.id).values(
-        firmware_status=request.status, firmware_status_at=call.received_at))
-
-
-def diagnostics_status(db: Session, station, call: StationCall,
-                       request: DiagnosticsStatusNotificationRequest) -> None:
-    db.execute(update(_CHARGE_BOX).where(_CHARGE_BOX.c.id == station.id).values(
-        diagnostics_status=request.status, diagnostics_status_at=call.received_at))
+        {f"{kind}_status": status, f"{kind}_status_at": call.received_at}))
