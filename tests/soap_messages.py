@@ -12,6 +12,14 @@ WSA = "http://www.w3.org/2005/08/addressing"
 CS16 = "urn://Ocpp/Cs/2015/10/"
 CS15 = "urn://Ocpp/Cs/2012/06/"
 SERVICE_PATH = "/services/CentralSystemService"
+# A BootNotification with every field (the same elements in OCPP 1.5 and 1.6).
+BOOT = ("<cs:bootNotificationRequest><cs:chargePointVendor>Acme</cs:chargePointVendor>"
+        "<cs:chargePointModel>X1</cs:chargePointModel>"
+        "<cs:chargePointSerialNumber>CPS-1</cs:chargePointSerialNumber>"
+        "<cs:chargeBoxSerialNumber>CBS-1</cs:chargeBoxSerialNumber>"
+        "<cs:firmwareVersion>1.2.3</cs:firmwareVersion><cs:iccid>8931</cs:iccid>"
+        "<cs:imsi>2620</cs:imsi><cs:meterType>M-T</cs:meterType>"
+        "<cs:meterSerialNumber>M-S</cs:meterSerialNumber></cs:bootNotificationRequest>")
 
 
 def envelope(identity: str | None, body: str, *, ns: str = CS16, soap: str = SOAP12,

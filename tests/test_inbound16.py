@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from soap_messages import CS16, SOAP12, body_of, envelope, fault_subcode, post, text_of
+from soap_messages import BOOT, CS16, SOAP12, body_of, envelope, fault_subcode, post, text_of
 from official_schema import schema_errors
 from soapgw.store.models import (ChargeBox, Connector, ConnectorStatus, DataTransferRecord,
                                  EndpointChange, FailedStop, IdTag, JournalEntry, MeterValueRow,
@@ -42,14 +42,6 @@ def stop_body(transaction_id, timestamp="2026-03-01T11:00:00Z", meter=5000, extr
             f"<cs:timestamp>{timestamp}</cs:timestamp><cs:meterStop>{meter}</cs:meterStop>"
             f"{extra}</cs:stopTransactionRequest>")
 
-
-BOOT = ("<cs:bootNotificationRequest><cs:chargePointVendor>Acme</cs:chargePointVendor>"
-        "<cs:chargePointModel>X1</cs:chargePointModel>"
-        "<cs:chargePointSerialNumber>CPS-1</cs:chargePointSerialNumber>"
-        "<cs:chargeBoxSerialNumber>CBS-1</cs:chargeBoxSerialNumber>"
-        "<cs:firmwareVersion>1.2.3</cs:firmwareVersion><cs:iccid>8931</cs:iccid>"
-        "<cs:imsi>2620</cs:imsi><cs:meterType>M-T</cs:meterType>"
-        "<cs:meterSerialNumber>M-S</cs:meterSerialNumber></cs:bootNotificationRequest>")
 
 
 @pytest.fixture

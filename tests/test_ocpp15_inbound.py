@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from conftest import SAMPLES
 from official_schema import official_wsdl, schema_errors
-from soap_messages import (CS15, CS16, SERVICE_PATH, SOAP12, WSA, body_of, envelope,
+from soap_messages import (BOOT, CS15, CS16, SERVICE_PATH, SOAP12, WSA, body_of, envelope,
                            fault_subcode, post, text_of)
 from soapgw.store.models import (ChargeBox, Connector, ConnectorStatus, DataTransferRecord,
                                  FailedStop, JournalEntry, MeterValueRow, StationQuirk,
@@ -220,14 +220,7 @@ def run_session(url: str, identity: str, version: str) -> None:
         assert schema_errors(element, "CentralSystemService", version) == []
         return element
 
-    boot = ("<cs:bootNotificationRequest><cs:chargePointVendor>Acme</cs:chargePointVendor>"
-            "<cs:chargePointModel>X1</cs:chargePointModel>"
-            "<cs:chargePointSerialNumber>CPS-1</cs:chargePointSerialNumber>"
-            "<cs:chargeBoxSerialNumber>CBS-1</cs:chargeBoxSerialNumber>"
-            "<cs:firmwareVersion>1.2.3</cs:firmwareVersion><cs:iccid>8931</cs:iccid>"
-            "<cs:imsi>2620</cs:imsi><cs:meterType>M-T</cs:meterType>"
-            "<cs:meterSerialNumber>M-S</cs:meterSerialNumber></cs:bootNotificationRequest>")
-    assert text_of(send("BootNotification", boot), "status") == "Accepted"
+    assert text_of(send("BootNotification", BOOT), "status") == "Accepted"
     send("StatusNotification", _status(0, version, "Available", "Available"))
     send("StatusNotification", _status(1, version, "Available", "Available"))
     send("StatusNotification", _status(2, version, "Faulted", "Faulted", "Mode3Error",
