@@ -322,6 +322,16 @@ def test_callback_address_is_learnt_and_its_history_kept(live_url, station, seed
     assert history == ["http://127.0.0.1:7001/a", "http://localhost:7002/b"]
 
 
+def test_callback_quirks_are_counted_on_every_message(live_url, station, seed):
+    for _ in range(3):  # judged once, then remembered: the quirk must still count each time
+        call(live_url, station, "<cs:heartbeatRequest/>", from_address="127.0.0.1:7003/c")
+    (quirk,) = seen = seed.scalars(select(StationQuirk).where(
+        StationQuirk.code == "endpoint-without-scheme"))
+    assert quirk.count == 3, seen
+    (cb,) = seed.scalars(select(ChargeBox))
+    assert cb.endpoint_address == "http://127.0.0.1:7003/c" and cb.endpoint_verdict == "allowed"
+
+
 def test_every_message_is_journaled_in_and_out(live_url, station, seed):
     call(live_url, station, "<cs:heartbeatRequest/>", message_id="m-1")
     call(live_url, "UNKNOWN", "<cs:heartbeatRequest/>", message_id="m-2")

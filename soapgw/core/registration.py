@@ -114,31 +114,32 @@ def _record_unknown(db: Session, call: StationCall) -> None:
 
 
 # Stations announce the same address on every message: judging it (a DNS look-up for a host
-# name) once per process and announcement is enough. Key -> the quirks it gave.
+# name) once per process is enough while the station's stored address and verdict are the
+# ones that judgement produced. What was announced -> (station state after it, its quirks).
 _SEEN_CALLBACKS: dict[tuple, tuple] = {}
 _SEEN_LIMIT = 10_000
+
+
+def _callback_state(station: Station) -> tuple:
+    return station.endpoint_address, station.endpoint_pinned, station.endpoint_verdict
 
 
 def _learn_callback(db: Session, station: Station, call: StationCall,
                     allowed_networks: tuple = ()) -> None:
     if call.announced_from is None and call.announced_reply_to is None:
         return  # nothing announced (and nothing to complain about on every message)
-    key = (station.id, call.announced_from, call.announced_reply_to, call.peer_host,
-           station.endpoint_address, station.endpoint_pinned, station.endpoint_verdict,
-           allowed_networks)
-    seen = _SEEN_CALLBACKS.get(key)
-    if seen is not None:
-        for quirk in seen:
+    announced = (station.id, call.announced_from, call.announced_reply_to, call.peer_host,
+                 allowed_networks)
+    seen = _SEEN_CALLBACKS.get(announced)
+    if seen is not None and seen[0] == _callback_state(station):
+        for quirk in seen[1]:  # still counted on every message
             call.quirk(quirk.code, quirk.detail)
         return
     before = len(call.quirks)
     _judge_and_store(db, station, call, allowed_networks)
     if len(_SEEN_CALLBACKS) >= _SEEN_LIMIT:
         _SEEN_CALLBACKS.clear()
-    # Keyed on the state *after* storing, which is what the next message will read.
-    _SEEN_CALLBACKS[key[:4] + (station.endpoint_address, station.endpoint_pinned,
-                               station.endpoint_verdict, allowed_networks)] = \
-        tuple(call.quirks[before:])
+    _SEEN_CALLBACKS[announced] = (_callback_state(station), tuple(call.quirks[before:]))
 
 
 def _judge_and_store(db: Session, station: Station, call: StationCall,
