@@ -767,7 +767,10 @@ def test_a_simulated_session_leaves_a_transaction_with_meter_values(simulate, se
     assert ("Sample.Periodic", "Power.Active.Import") in contexts
     assert ("Transaction.End", "Energy.Active.Import.Register") in contexts
     assert {row.unit for row in rows} >= {"Wh", "W", "A"}  # 1.5 "Amp" is stored as A
-    assert simulation.station(station_id).completed[0].transaction_id == tx.id
+    # The station records the session once the gateway's reply is back, just after the
+    # gateway committed the stop: wait for it rather than race it.
+    completed = eventually(lambda: simulation.station(station_id).completed, timeout=10)
+    assert completed[0].transaction_id == tx.id
 
 
 class CpClient:
