@@ -47,7 +47,10 @@ def _url(env, name: str) -> str | None:
     return raw.rstrip("/")
 
 
-def _seconds(env, name: str, default: float, maximum: float = 3600) -> float:
+MAX_TIMEOUT = 3600.0  # seconds; the settings page allows the same range
+
+
+def _seconds(env, name: str, default: float, maximum: float = MAX_TIMEOUT) -> float:
     raw = env.get(name)
     if raw is None or raw.strip() == "":
         return default

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from soapgw.app import Gateway
+from soapgw.core.runtime_settings import RuntimeSettings
 from soapgw.store.migrate import upgrade
 
 from conftest import command_env, free_port, make_settings, soapgw_command
@@ -89,6 +90,19 @@ def test_call_exit_codes(operator, args, code, reason):
     assert done.stdout == ""
     last = done.stderr.strip().splitlines()[-1]
     assert last.startswith("soapgw: ") and reason in last
+
+
+def test_call_uses_the_timeout_saved_at_run_time(operator):
+    """The environment says 1 s; the value saved on the settings page wins."""
+    with operator.sessions.begin() as db:
+        RuntimeSettings.save(db, "operation_timeout", 0.25)
+    with station_server() as (station, address):
+        station.delay = 3  # takes the call, answers only after 3 s
+        register_station(operator.sessions, "CB", "1.6", address)
+        done = operator("call", "CB", "Reset", '{"type": "Hard"}')
+    assert done.returncode == 5, done.stderr
+    assert done.stderr.strip().splitlines()[-1].endswith(
+        f"the station at {address} did not answer within 0.25 s (operation timeout)")
 
 
 def test_tasks_list_and_show(operator):

@@ -91,37 +91,62 @@ def test_unknown_entry_is_404(client):
 
 
 # --- settings ------------------------------------------------------------------------------------
+VALID = {"heartbeat_interval": "60", "journal_retention_days": "30", "connect_timeout": "30",
+         "operation_timeout": "30"}
+
+
 def test_settings_show_and_save(client, gateway):
     html = client.get("/settings").text
     assert 'name="heartbeat_interval" required type="number" value="300"' in html
+    assert 'name="connect_timeout" required step="any" type="number" value="30"' in html
     response = submit(client, "/settings", {"heartbeat_interval": "120", "auto_register": "y",
-                                            "journal_retention_days": "0"})
+                                            "journal_retention_days": "0",
+                                            "connect_timeout": "2.5", "operation_timeout": "3600"})
     assert response.status_code == 302
     with gateway.sessions() as db:
         saved = RuntimeSettings.load(db, gateway.settings)
     assert saved == RuntimeSettings(heartbeat_interval=120, auto_register=True,
-                                    journal_retention_days=0)
-    assert "Settings saved." in client.get("/settings").text
+                                    journal_retention_days=0, connect_timeout=2.5,
+                                    operation_timeout=3600)
+    html = client.get("/settings").text
+    assert "Settings saved." in html
+    assert 'name="connect_timeout" required step="any" type="number" value="2.5"' in html
+    assert 'name="operation_timeout" required step="any" type="number" value="3600"' in html
 
 
-@pytest.mark.parametrize("data,field", [
-    ({"heartbeat_interval": "0", "journal_retention_days": "30"}, "heartbeat_interval"),
-    ({"heartbeat_interval": "abc", "journal_retention_days": "30"}, "heartbeat_interval"),
-    ({"heartbeat_interval": "", "journal_retention_days": "30"}, "heartbeat_interval"),
-    ({"heartbeat_interval": "60", "journal_retention_days": "-1"}, "journal_retention_days"),
-    ({"heartbeat_interval": "60", "journal_retention_days": "99999"}, "journal_retention_days"),
+@pytest.mark.parametrize("data,field,message", [
+    ({"heartbeat_interval": "0"}, "heartbeat_interval", "Use 1 to 604800 seconds."),
+    ({"heartbeat_interval": "abc"}, "heartbeat_interval", None),
+    ({"heartbeat_interval": ""}, "heartbeat_interval", "Enter a number of seconds."),
+    ({"journal_retention_days": "-1"}, "journal_retention_days", None),
+    ({"journal_retention_days": "99999"}, "journal_retention_days", None),
+    ({"connect_timeout": "0"}, "connect_timeout",
+     "Use more than 0 and at most 3600 seconds."),
+    ({"connect_timeout": "-2.5"}, "connect_timeout",
+     "Use more than 0 and at most 3600 seconds."),
+    ({"connect_timeout": "soon"}, "connect_timeout",
+     "Enter a number of seconds, e.g. 30 or 2.5."),
+    ({"operation_timeout": "3600.5"}, "operation_timeout",
+     "Use more than 0 and at most 3600 seconds."),
+    ({"operation_timeout": "nan"}, "operation_timeout",
+     "Use more than 0 and at most 3600 seconds."),
+    ({"operation_timeout": ""}, "operation_timeout", "Enter a number of seconds."),
 ])
-def test_settings_validation(client, gateway, data, field):
-    response = submit(client, "/settings", data)
+def test_settings_validation(client, gateway, data, field, message):
+    response = submit(client, "/settings", {**VALID, **data})
     assert response.status_code == 400
     assert f'id="{field}-errors"' in response.text
+    if message:  # the one error, right under its field
+        assert f'<ul class="errors" id="{field}-errors"><li>{message}</li></ul>' in response.text
     with gateway.sessions() as db:
-        assert RuntimeSettings.load(db, gateway.settings).heartbeat_interval == 300
+        assert RuntimeSettings.load(db, gateway.settings) == RuntimeSettings(
+            heartbeat_interval=300, auto_register=False, journal_retention_days=30,
+            connect_timeout=30, operation_timeout=30)  # nothing saved: the environment's
 
 
 def test_heartbeat_interval_from_settings_reaches_stations(client, live_url, rows):
     rows.station("CB-S")
-    submit(client, "/settings", {"heartbeat_interval": "77", "journal_retention_days": "30"})
+    submit(client, "/settings", {**VALID, "heartbeat_interval": "77"})
     reply = post(live_url, envelope("CB-S", "<cs:bootNotificationRequest><cs:chargePointVendor>"
                                     "V</cs:chargePointVendor><cs:chargePointModel>M"
                                     "</cs:chargePointModel></cs:bootNotificationRequest>"))

@@ -1,14 +1,18 @@
 """Web UI: operation forms per OCPP version, tasks sent to a test station, the task page."""
 from __future__ import annotations
 
+import json
+import time
+
 import pytest
 from sqlalchemy import select
 
 from conftest import make_settings
-from outbound_support import register_station, station_server
-from soapgw.core.commands.runner import TaskRunner
+from outbound_support import register_station, results, station_server
+from soapgw.core.commands.runner import TaskRunner, Timeouts
 from soapgw.soap_out.client import SoapSender
 from soapgw.store.models import ChargeBox, Task, TaskResult
+from soapgw.web.operations import task_runner
 from web_support import admin, client, rows, submit, web_app  # noqa: F401
 
 
@@ -105,3 +109,75 @@ def test_running_task_page_refreshes_itself(client, rows):
     assert '<meta http-equiv="refresh" content="2">' in html
     assert "0 of 1 station(s) done" in html and "CB-&lt;b&gt;" in html
     assert client.get("/operations/tasks/999").status_code == 404
+
+
+# --- timeouts from the settings page -----------------------------------------------------------
+SETTINGS = {"heartbeat_interval": "300", "journal_retention_days": "30"}
+
+
+class RecordingSender:
+    """Passes calls on to the real sender and remembers the timeouts each call got."""
+
+    def __init__(self, sender):
+        self.sender, self.timeouts = sender, []
+
+    def check(self, *args):
+        self.sender.check(*args)
+
+    def send(self, target, operation, payload, timeouts=None):
+        self.timeouts.append(timeouts)
+        return self.sender.send(target, operation, payload, timeouts)
+
+
+@pytest.fixture
+def web_runner(web_app):
+    """The runner the web UI makes for itself, with the environment's timeouts (30 s)."""
+    with web_app.app_context():
+        runner = task_runner()
+    assert (runner.settings.connect_timeout, runner.settings.operation_timeout) == (30, 30)
+    runner.sender = RecordingSender(runner.sender)
+    yield runner
+    runner.shutdown()
+
+
+def _submitted(response) -> int:
+    assert response.status_code == 302, response.text
+    return int(response.headers["Location"].rsplit("/", 1)[1])
+
+
+def test_saved_operation_timeout_applies_to_commands_from_the_web_ui(client, web_runner,
+                                                                     gateway):
+    saved = submit(client, "/settings", {**SETTINGS, "connect_timeout": "1.5",
+                                         "operation_timeout": "0.5"})
+    assert saved.status_code == 302
+    with station_server() as (station, address):
+        station.delay = 3  # takes the call, answers only after 3 s
+        register_station(gateway.sessions, "CB-SLOW", "1.6", address)
+        started = time.monotonic()
+        task_id = _submitted(submit(client, "/operations/Reset/1.6",
+                                    {"stations": "CB-SLOW", "p_type": "Soft"}))
+        assert web_runner.wait(task_id, timeout=10)
+        elapsed = time.monotonic() - started
+    (result,) = results(gateway.sessions, task_id)
+    assert (result.state, result.error_kind) == ("timed_out", "timeout")
+    assert result.error == \
+        f"the station at {address} did not answer within 0.5 s (operation timeout)"
+    assert elapsed < 2.5  # not the environment's 30 s, nor the station's 3 s
+    assert web_runner.sender.timeouts == [Timeouts(connect=1.5, operation=0.5)]
+
+
+def test_remote_start_waits_for_the_saved_operation_timeout(client, web_runner, gateway):
+    """An accepted RemoteStartTransaction waits for the StartTransaction that follows: here
+    none comes, so the task ends after the saved 0.5 s, not the environment's 30 s."""
+    submit(client, "/settings", {**SETTINGS, "connect_timeout": "30", "operation_timeout": "0.5"})
+    with station_server() as (_station, address):
+        register_station(gateway.sessions, "CB-RS", "1.6", address)
+        started = time.monotonic()
+        task_id = _submitted(submit(client, "/operations/RemoteStartTransaction/1.6",
+                                    {"stations": "CB-RS", "p_idTag": "TAG-1"}))
+        assert web_runner.wait(task_id, timeout=10)
+        elapsed = time.monotonic() - started
+    (result,) = results(gateway.sessions, task_id)
+    assert (result.state, json.loads(result.response)) == ("answered", {"status": "Accepted"})
+    assert result.transaction_id is None and result.finished_at is not None
+    assert 0.5 <= elapsed < 5

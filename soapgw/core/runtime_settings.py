@@ -9,33 +9,40 @@ from sqlalchemy.orm import Session
 from soapgw.config import Settings
 from soapgw.store.models import Setting
 
+# How each stored text is read back; the bounds are checked by the settings form.
+_KINDS = {"heartbeat_interval": int, "auto_register": bool, "journal_retention_days": int,
+          "connect_timeout": float, "operation_timeout": float}
+
+
+def _parse(kind: type, raw: str):
+    return raw.lower() == "true" if kind is bool else kind(raw)
+
+
+def _text(kind: type, value) -> str:
+    if kind is bool:
+        return "true" if value else "false"
+    return str(float(value)) if kind is float else str(int(value))
+
 
 @dataclass(frozen=True)
 class RuntimeSettings:
     heartbeat_interval: int
     auto_register: bool
     journal_retention_days: int
+    connect_timeout: float  # seconds, for commands to stations
+    operation_timeout: float
 
-    KEYS = ("heartbeat_interval", "auto_register", "journal_retention_days")
+    KEYS = tuple(_KINDS)
 
     @classmethod
     def load(cls, db: Session, defaults: Settings) -> "RuntimeSettings":
+        """One SELECT of the stored values; the environment's for the others."""
         stored = dict(db.execute(select(Setting.key, Setting.value)).all())
-
-        def pick(key: str, default):
-            raw = stored.get(key)
-            if raw is None:
-                return default
-            return raw.lower() == "true" if isinstance(default, bool) else int(raw)
-
-        return cls(heartbeat_interval=pick("heartbeat_interval", defaults.heartbeat_interval),
-                   auto_register=pick("auto_register", defaults.auto_register),
-                   journal_retention_days=pick("journal_retention_days",
-                                               defaults.journal_retention_days))
+        return cls(**{key: _parse(kind, stored[key]) if stored.get(key) is not None
+                       else kind(getattr(defaults, key)) for key, kind in _KINDS.items()})
 
     @staticmethod
     def save(db: Session, key: str, value) -> None:
-        if key not in RuntimeSettings.KEYS:
+        if key not in _KINDS:
             raise KeyError(key)
-        text = ("true" if value else "false") if isinstance(value, bool) else str(int(value))
-        db.merge(Setting(key=key, value=text))
+        db.merge(Setting(key=key, value=_text(_KINDS[key], value)))

@@ -30,7 +30,7 @@ from zeep.wsdl import Document
 
 from soapgw.config import Settings
 from soapgw.core.commands.errors import ErrorKind, TaskError
-from soapgw.core.commands.runner import Reply, Target
+from soapgw.core.commands.runner import Reply, Target, Timeouts
 from soapgw.soap.addressing import WSA, read_addressing
 from soapgw.soap.envelope import SOAP11, SOAP12, SOAP_VERSIONS
 from soapgw.soap.reader import Reading, read_element
@@ -83,9 +83,10 @@ class _CallTransport(Transport):
     """zeep's transport for one call: (connect, read) timeouts, no redirects (a redirect could
     lead past the callback safety rules), a size limit on replies, and the raw bytes kept."""
 
-    def __init__(self, session: requests.Session, exchange: _Exchange, settings: Settings):
+    def __init__(self, session: requests.Session, exchange: _Exchange, settings: Settings,
+                 timeouts: Timeouts):
         super().__init__(session=session)
-        self.exchange, self.settings = exchange, settings
+        self.exchange, self.settings, self.timeouts = exchange, settings, timeouts
 
     def post(self, address, message, headers):
         self.exchange.request = message
@@ -93,7 +94,7 @@ class _CallTransport(Transport):
         try:
             response = self.session.post(
                 address, data=message, headers=headers, allow_redirects=False, stream=True,
-                timeout=(self.settings.connect_timeout, self.settings.operation_timeout))
+                timeout=(self.timeouts.connect, self.timeouts.operation))
             content = self._read(response, address, started)
         finally:
             self.exchange.duration_ms = (time.perf_counter() - started) * 1000
@@ -112,7 +113,7 @@ class _CallTransport(Transport):
         """The reply body, within the size limit and a total deadline (the read timeout alone
         restarts with every packet, so a station trickling bytes could hold a worker)."""
         limit = self.settings.max_message_bytes
-        deadline = started + self.settings.connect_timeout + self.settings.operation_timeout
+        deadline = started + self.timeouts.connect + self.timeouts.operation
         content = bytearray()
         raw = response.raw
         if hasattr(raw, "read1"):  # urllib3 2: returns whatever has arrived
@@ -253,14 +254,17 @@ class SoapSender:
     def check(self, ocpp_version: str, operation: str, payload: dict) -> None:
         to_soap(ocpp_version, operation, payload)
 
-    def send(self, target: Target, operation: str, payload: dict) -> Reply:
+    def send(self, target: Target, operation: str, payload: dict,
+             timeouts: Timeouts | None = None) -> Reply:
+        timeouts = timeouts or Timeouts.of(self.settings)
         service = find("ChargePointService", target.ocpp_version)
         op = service.by_name[operation]
         exchange = _Exchange(address=target.address)
         try:
             values = to_soap(target.ocpp_version, operation, payload)
             client = Client(wsdl_document(target.ocpp_version),
-                            transport=_CallTransport(self.session, exchange, self.settings),
+                            transport=_CallTransport(self.session, exchange, self.settings,
+                                                     timeouts),
                             plugins=[_OcppPlugin(service, exchange, self.public_address)],
                             settings=ZEEP_SETTINGS)
             proxy = client.create_service(_BINDING % service.namespace, target.address)
@@ -274,9 +278,8 @@ class SoapSender:
         except TaskError as error:
             reply = Reply(error=error)
         except requests.RequestException as exc:
-            reply = Reply(error=errors.from_requests(exc, target.address,
-                                                     self.settings.connect_timeout,
-                                                     self.settings.operation_timeout))
+            reply = Reply(error=errors.from_requests(exc, target.address, timeouts.connect,
+                                                     timeouts.operation))
         except TransportError as exc:
             status = exc.status_code or exchange.status or 0
             reply = Reply(error=errors.http_error(status, target.address, exchange.reply or b"")

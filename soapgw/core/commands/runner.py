@@ -23,6 +23,7 @@ from soapgw.core.commands.callback_policy import judge_callback, resolve
 from soapgw.core.commands.errors import ErrorKind, TaskError
 from soapgw.core.commands.operations import canonical, unsupported_reason
 from soapgw.core.commands.payloads import validate_request
+from soapgw.core.runtime_settings import RuntimeSettings
 from soapgw.core.timestamps import now
 from soapgw.store import journal
 from soapgw.store.journal import JournalRecord
@@ -39,6 +40,20 @@ class Target:
     charge_box_id: str
     ocpp_version: str
     address: str
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Seconds to connect to a station and to wait for its answer. An operator may change them
+    at run time, so each task takes the values stored when it was submitted."""
+
+    connect: float
+    operation: float
+
+    @classmethod
+    def of(cls, settings) -> "Timeouts":
+        """From ``Settings`` or ``RuntimeSettings`` (both name them the same way)."""
+        return cls(settings.connect_timeout, settings.operation_timeout)
 
 
 @dataclass
@@ -59,7 +74,9 @@ class Sender(Protocol):
     def check(self, ocpp_version: str, operation: str, payload: dict) -> None:
         """Raise TaskError(INVALID_PAYLOAD) when the payload cannot be sent in that version."""
 
-    def send(self, target: Target, operation: str, payload: dict) -> Reply: ...
+    def send(self, target: Target, operation: str, payload: dict,
+             timeouts: Timeouts | None = None) -> Reply:
+        """Call the station; ``timeouts`` None: the sender's own settings."""
 
 
 class TaskRunner:
@@ -88,8 +105,11 @@ class TaskRunner:
             task = tasks.create_task(db, name, payload, charge_box_ids, origin, caller)
             parts = [(r.id, r.charge_box_id) for r in task.results]
             task_id = task.id
+            # once per task, not per station: every station gets the same timeouts
+            timeouts = Timeouts.of(RuntimeSettings.load(db, self.settings))
         futures = [
-            self.pool.submit(self._run_guarded, task_id, result_id, charge_box_id, name, payload)
+            self.pool.submit(self._run_guarded, task_id, result_id, charge_box_id, name, payload,
+                             timeouts)
             for result_id, charge_box_id in parts]
         self._futures[task_id] = futures
         for future in futures:  # a long-running process forgets finished tasks by itself
@@ -117,16 +137,16 @@ class TaskRunner:
 
     # --- one station -------------------------------------------------------------------------
     def _run_guarded(self, task_id: int, result_id: int, charge_box_id: str, operation: str,
-                     payload: dict) -> None:
+                     payload: dict, timeouts: Timeouts) -> None:
         try:
-            self._run(task_id, result_id, charge_box_id, operation, payload)
+            self._run(task_id, result_id, charge_box_id, operation, payload, timeouts)
         except Exception as exc:  # noqa: BLE001  (a bug or the database: record, never hang)
             log.exception("task %s: %s for %s failed", task_id, operation, charge_box_id)
             self._finish(task_id, result_id, tasks.Outcome(error=TaskError(
                 ErrorKind.INTERNAL, f"internal error: {type(exc).__name__}: {exc}")))
 
     def _run(self, task_id: int, result_id: int, charge_box_id: str, operation: str,
-             payload: dict) -> None:
+             payload: dict, timeouts: Timeouts) -> None:
         try:
             target = self._target(charge_box_id, operation, payload)
             prepared, sent_at = self._mark_sent(result_id, target, operation, payload)
@@ -134,7 +154,7 @@ class TaskRunner:
             self._finish(task_id, result_id, tasks.Outcome(error=error))
             return
         log.info("task %s: %s -> %s at %s", task_id, operation, charge_box_id, target.address)
-        reply = self.sender.send(target, operation, payload)
+        reply = self.sender.send(target, operation, payload, timeouts)
         outcome = tasks.Outcome(reply.response, reply.error, reply.message_id, reply.duration_ms)
         waits = (operation == "RemoteStartTransaction" and reply.response is not None
                  and reply.response.get("status") == "Accepted")
@@ -149,9 +169,10 @@ class TaskRunner:
             if not waits:
                 tasks.finish_task_if_done(db, task_id)
         if operation == "ChangeConfiguration" and reply.response is not None:
-            self._refresh_configuration(target, payload, reply.response, station_pk)
+            self._refresh_configuration(target, payload, reply.response, station_pk, timeouts)
         if waits:
-            transaction_id = self._await_transaction(station_pk, payload, sent_at)
+            transaction_id = self._await_transaction(station_pk, payload, sent_at,
+                                                     timeouts.operation)
             with self.sessions.begin() as db:
                 tasks.finish_result(db, result_id, transaction_id)
                 tasks.finish_task_if_done(db, task_id)
@@ -201,13 +222,13 @@ class TaskRunner:
             tasks.finish_task_if_done(db, task_id)
 
     def _refresh_configuration(self, target: Target, payload: dict, response: dict,
-                               station_pk: int) -> None:
+                               station_pk: int, timeouts: Timeouts) -> None:
         """A successful ChangeConfiguration is followed by GetConfiguration of that key, so the
         stored value is the station's own (journaled like any call)."""
         if response.get("status") not in ("Accepted", "RebootRequired"):
             return
         request = {"key": [payload["key"]]}
-        reply = self.sender.send(target, "GetConfiguration", request)
+        reply = self.sender.send(target, "GetConfiguration", request, timeouts)
         with self.sessions.begin() as db:
             if reply.journal:
                 journal.write(db, reply.journal)
@@ -217,9 +238,10 @@ class TaskRunner:
             log.warning("refreshing %s of %s failed: %s", payload["key"], target.charge_box_id,
                         reply.error)
 
-    def _await_transaction(self, station_pk: int, payload: dict, since: datetime) -> int | None:
+    def _await_transaction(self, station_pk: int, payload: dict, since: datetime,
+                           timeout: float) -> int | None:
         """Wait (up to the operation timeout) for the StartTransaction the station sends."""
-        deadline = time.monotonic() + self.settings.operation_timeout
+        deadline = time.monotonic() + timeout
         while True:
             with self.sessions() as db:
                 found = effects.started_transaction(db, station_pk, payload["idTag"],
