@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import pytest
@@ -13,7 +14,7 @@ from soapgw.core.commands.runner import TaskRunner, Timeouts
 from soapgw.soap_out.client import SoapSender
 from soapgw.store.models import ChargeBox, Task, TaskResult
 from soapgw.web.operations import task_runner
-from web_support import admin, client, rows, submit, web_app  # noqa: F401
+from web_support import admin, client, rows, submit, utc, web_app  # noqa: F401
 
 
 @pytest.fixture
@@ -181,3 +182,91 @@ def test_remote_start_waits_for_the_saved_operation_timeout(client, web_runner, 
     assert (result.state, json.loads(result.response)) == ("answered", {"status": "Accepted"})
     assert result.transaction_id is None and result.finished_at is not None
     assert 0.5 <= elapsed < 5
+
+
+# --- the task list and its filters ---------------------------------------------------------------
+def tasks_on(html: str) -> set[int]:
+    return {int(n) for n in re.findall(r'href="/operations/tasks/(\d+)"', html)}
+
+
+@pytest.fixture
+def listed(rows):
+    """Four tasks: operation, origin, created, finished, and each station's result state."""
+    def task(operation, origin, created, finished, *parts):
+        made = rows.add(Task(operation=operation, payload="{}", origin=origin,
+                             created_at=created, finished_at=finished))
+        for charge_box_id, state in parts:
+            rows.add(TaskResult(task_id=made.id, charge_box_id=charge_box_id, state=state))
+        return made.id
+
+    return {
+        "reset_web": task("Reset", "web", utc(2026, 1, 10, 9), utc(2026, 1, 10, 9, 1),
+                          ("CB-1", "answered"), ("CB-2", "failed")),
+        "reset_cli": task("Reset", "cli", utc(2026, 2, 10, 9), utc(2026, 2, 10, 9, 1),
+                          ("CB-2", "timed_out")),
+        "config_web": task("GetConfiguration", "web", utc(2026, 3, 10, 9), None,
+                           ("CB-1", "sent"), ("CB-3", "queued")),
+        "clear_cli": task("ClearCache", "cli", utc(2026, 3, 20, 9), utc(2026, 3, 20, 9, 1),
+                          ("CB-3", "answered")),
+    }
+
+
+@pytest.mark.parametrize("query,expected", [
+    ("", {"reset_web", "reset_cli", "config_web", "clear_cli"}),
+    ("operation=Reset", {"reset_web", "reset_cli"}),
+    ("origin=cli", {"reset_cli", "clear_cli"}),
+    ("operation=Reset&origin=web", {"reset_web"}),
+    ("station=CB-1", {"reset_web", "config_web"}),
+    ("station=CB-3", {"config_web", "clear_cli"}),
+    ("station=CB-9", set()),
+    ("state=open", {"config_web"}),
+    ("state=answered", {"reset_web", "clear_cli"}),
+    ("state=failed", {"reset_web"}),
+    ("state=timed_out", {"reset_cli"}),
+    ("state=queued", {"config_web"}),
+    # station and state look at the same result: CB-2 never answered
+    ("station=CB-2&state=answered", set()),
+    ("station=CB-2&state=failed", {"reset_web"}),
+    ("station=CB-1&state=open", {"config_web"}),
+    ("created_from=2026-02-01", {"reset_cli", "config_web", "clear_cli"}),
+    ("created_to=2026-03-15", {"reset_web", "reset_cli", "config_web"}),
+    ("created_from=2026-02-01T00:00&created_to=2026-03-15T00:00", {"reset_cli", "config_web"}),
+    ("created_from=2026-03-10T09:00&created_to=2026-03-10T09:01", {"config_web"}),
+])
+def test_task_list_filters(client, listed, query, expected):
+    response = client.get(f"/operations/?{query}")
+    assert response.status_code == 200
+    shown = tasks_on(response.text)
+    assert shown == {listed[name] for name in expected}
+    assert not shown & {listed[name] for name in set(listed) - expected}
+    if not expected:
+        assert "No tasks match." in response.text
+
+
+@pytest.mark.parametrize("query,field,message", [
+    ("created_from=tomorrow", "created_from", "Not a date and time"),
+    ("created_from=2026-03-01&created_to=2026-02-01", "created_to",
+     "The end comes before the start."),
+    ("state=sleeping", "state", "Not a valid choice"),
+])
+def test_task_list_filter_errors_sit_next_to_the_field(client, listed, query, field, message):
+    html = client.get(f"/operations/?{query}").text
+    assert f'id="{field}-errors"' in html and message in html
+
+
+def test_task_list_pages_keep_the_filters(client, rows):
+    for n in range(25):
+        rows.add(Task(operation="Reset", payload="{}", origin="web",
+                      created_at=utc(2026, 1, 1, n % 24)))
+    others = {rows.add(Task(operation="ClearCache", payload="{}", origin="web")).id
+              for _ in range(5)}
+    first = client.get("/operations/?operation=Reset&origin=web").text
+    assert "25 in all" in first and len(tasks_on(first)) == 20
+    link = re.search(r'<a rel="next" href="([^"]+)"', first).group(1).replace("&amp;", "&")
+    assert "operation=Reset" in link and "origin=web" in link and "page=2" in link
+    second = client.get(link).text
+    assert len(tasks_on(second)) == 5 and not tasks_on(second) & tasks_on(first)
+    assert not (tasks_on(first) | tasks_on(second)) & others
+    back = re.search(r'<a rel="prev" href="([^"]+)"', second).group(1).replace("&amp;", "&")
+    assert "operation=Reset" in back and "page=1" in back
+

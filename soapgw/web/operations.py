@@ -15,12 +15,13 @@ from wtforms import (Field, IntegerField, SelectField, SelectMultipleField, Stri
                      TextAreaField)
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
+from soapgw.core.commands import tasks
 from soapgw.core.commands.errors import TaskError
 from soapgw.core.commands.operations import BY_VERSION, OCPP16
 from soapgw.core.timestamps import format_timestamp
 from soapgw.store.models import ChargeBox, ConfigurationKey, Task, TaskResult
 from soapgw.web.db import db
-from soapgw.web.fields import UtcDateTimeField, options
+from soapgw.web.fields import FilterForm, UtcDateTimeField, date_range_problem, options
 from soapgw.web.paging import paginate
 
 bp = Blueprint("operations", __name__, url_prefix="/operations")
@@ -162,6 +163,50 @@ def task_runner():
     return runner
 
 
+# --- the task list and its filters -----------------------------------------------------------
+RESULT_STATES = (tasks.QUEUED, tasks.SENT, tasks.ANSWERED, tasks.FAILED, tasks.TIMED_OUT)
+
+
+class TaskFilter(FilterForm):
+    operation = SelectField("Operation", default="", choices=options(("", "any"), *OCPP16))
+    # known origins; another one typed into the URL still filters
+    origin = SelectField("Origin", default="", validate_choice=False,
+                         choices=options(("", "any"), ("web", "web UI"),
+                                         ("cli", "command line")))
+    station = StringField("Charge point", validators=[Optional(), Length(max=255)])
+    state = SelectField("State", default="", choices=options(
+        ("", "any"), ("open", "open (not finished)"),
+        *((state, state.replace("_", " ")) for state in RESULT_STATES)))
+    created_from = UtcDateTimeField("Created from", render_kw={"type": "datetime-local"})
+    created_to = UtcDateTimeField("Created before", render_kw={"type": "datetime-local"})
+
+
+def _task_conditions(form: TaskFilter) -> list:
+    """WHERE conditions on Task. Station and result state look at the same result row: with
+    both, "CB-1 failed" finds the tasks where CB-1's part failed, not where any part did."""
+    data = form.data
+    conditions = []
+    if data["operation"]:
+        conditions.append(Task.operation == data["operation"])
+    if data["origin"]:
+        conditions.append(Task.origin == data["origin"])
+    if data["state"] == "open":
+        conditions.append(Task.finished_at.is_(None))
+    if form.created_from.value:
+        conditions.append(Task.created_at >= form.created_from.value)
+    if form.created_to.value:
+        conditions.append(Task.created_at < form.created_to.value)
+    of_result = []
+    if data["station"]:
+        of_result.append(TaskResult.charge_box_id == data["station"].strip())
+    if data["state"] and data["state"] != "open":
+        of_result.append(TaskResult.state == data["state"])
+    if of_result:
+        conditions.append(select(TaskResult.id).where(TaskResult.task_id == Task.id, *of_result)
+                          .exists())
+    return conditions
+
+
 # --- pages ---------------------------------------------------------------------------------------
 def _stations(session: Session, operation: str, version: str) -> list[tuple[str, str]]:
     versions = [v for v, ops in BY_VERSION.items() if operation in ops and v == version]
@@ -178,10 +223,15 @@ def index():
     counts = dict(session.execute(select(ChargeBox.ocpp_version, func.count())
                                   .where(ChargeBox.registration_status == "Accepted")
                                   .group_by(ChargeBox.ocpp_version)).all())
-    page = paginate(session, select(Task).order_by(Task.id.desc()), scalars=True,
-                    per_page=20)
+    form = TaskFilter(request.args)
+    if form.validate():
+        date_range_problem(form.created_from, form.created_to)
+    conditions = _task_conditions(form)
+    page = paginate(session, select(Task).where(*conditions).order_by(Task.id.desc()),
+                    scalars=True, per_page=20)
     return render_template("operations/index.html", operations=OCPP16, by_version=BY_VERSION,
-                           counts=counts, page=page, summaries=_summaries(session, page.items))
+                           counts=counts, form=form, filtered=bool(conditions), page=page,
+                           summaries=_summaries(session, page.items))
 
 
 def _summaries(session: Session, items: list[Task]) -> dict[int, dict[str, int]]:
