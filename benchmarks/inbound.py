@@ -524,7 +524,7 @@ BREAKDOWN_COLUMNS = (
     ("core other", "savepoint, RuntimeSettings, quirks"),
     ("reply", "reply envelope (WS-A headers, tostring)"),
     ("journal", "journal INSERT (2 rows)"),
-    ("commit etc.", "session begin/COMMIT, WSGI, rest"),
+    ("commit etc.", "connection begin/COMMIT, WSGI, rest"),
 )
 
 

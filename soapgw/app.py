@@ -43,7 +43,7 @@ class PathDispatcher:
 def create_app(settings: Settings | None = None, gateway: Gateway | None = None):
     """The WSGI application (gunicorn calls this through ``soapgw serve``)."""
     gateway = gateway or Gateway.from_settings(settings or Settings.from_env())
-    soap = CentralSystemEndpoint(gateway.settings, gateway.sessions, gateway.central_system,
+    soap = CentralSystemEndpoint(gateway.settings, gateway.engine, gateway.central_system,
                                  writer_lock(gateway.engine))
     web = create_web_app(gateway.settings, gateway.sessions)
     return PathDispatcher(soap, web, JournalHousekeeper(gateway.sessions, gateway.settings))

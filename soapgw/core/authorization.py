@@ -4,9 +4,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import bindparam, func, select
-from sqlalchemy.orm import Session
 
 from soapgw.core.messages import IdTagInfo
+from soapgw.store.database import Db
 from soapgw.store.models import IdTag, Transaction
 from soapgw.store.upsert import insert_for
 
@@ -19,7 +19,7 @@ _ACTIVE = (select(func.count()).select_from(Transaction.__table__)
                   Transaction.__table__.c.stop_timestamp.is_(None)))
 
 
-def find_tag(db: Session, id_tag: str):
+def find_tag(db: Db, id_tag: str):
     """The tag's row (id_tag, parent_id_tag, expiry_date, blocked, max_active_transactions)."""
     return db.execute(_FIND_TAG, {"b_tag": id_tag}).one_or_none()
 
@@ -37,7 +37,7 @@ def tag_info(tag, at: datetime) -> IdTagInfo:
     return IdTagInfo(status=status, expiry_date=tag.expiry_date, parent_id_tag=tag.parent_id_tag)
 
 
-def start_info(db: Session, id_tag: str, at: datetime) -> IdTagInfo:
+def start_info(db: Db, id_tag: str, at: datetime) -> IdTagInfo:
     """idTagInfo for StartTransaction: an unknown tag is recorded (blocked) so the transaction
     can reference it, and a tag at its limit of active transactions gets ConcurrentTx."""
     tag = find_tag(db, id_tag)

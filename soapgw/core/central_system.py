@@ -10,7 +10,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.orm import Session
 
 from soapgw.config import Settings
 from soapgw.core import messages as m
@@ -24,6 +23,7 @@ from soapgw.core.notifications import station_status, status_notification
 from soapgw.core.registration import Station, admit, record_quirks
 from soapgw.core.runtime_settings import RuntimeSettings
 from soapgw.core.transactions import start_transaction, stop_transaction
+from soapgw.store.database import Db
 from soapgw.store.models import ChargeBox, Connector, DataTransferRecord, Transaction
 
 
@@ -31,7 +31,7 @@ from soapgw.store.models import ChargeBox, Connector, DataTransferRecord, Transa
 class HandlerContext:
     """What a handler gets. Handlers raise OcppError only before they write anything."""
 
-    db: Session
+    db: Db
     station: Station | None  # None only for a BootNotification from an unknown station
     call: StationCall
     central_system: "CentralSystem"
@@ -62,7 +62,7 @@ class CentralSystem:
         self.settings = settings
         self.data_transfer = data_transfer or DataTransferRegistry()
 
-    def process(self, db: Session, call: StationCall, request):
+    def process(self, db: Db, call: StationCall, request):
         """Admit the station, run the action's handler, record quirks; return the response.
 
         Raises OcppError when the station may not send this message. What the gate records

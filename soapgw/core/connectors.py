@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session
 
+from soapgw.store.database import Db
 from soapgw.store.models import Connector
 from soapgw.store.upsert import insert_for
 
@@ -13,7 +13,7 @@ _FIND = select(_CONNECTORS.c.id).where(_CONNECTORS.c.charge_box_pk == bindparam(
                                        _CONNECTORS.c.connector_id == bindparam("b_connector"))
 
 
-def connector_pk(db: Session, charge_box_pk: int, connector_id: int) -> int:
+def connector_pk(db: Db, charge_box_pk: int, connector_id: int) -> int:
     """The primary key of the station's connector, created when new (safe under concurrency)."""
     keys = {"b_station": charge_box_pk, "b_connector": connector_id}
     found = db.scalar(_FIND, keys)

@@ -2,16 +2,16 @@
 from __future__ import annotations
 
 from sqlalchemy import insert
-from sqlalchemy.orm import Session
 
 from soapgw.core.messages import MeterValue
+from soapgw.store.database import Db
 from soapgw.store.models import MeterValueRow
 
 
 _INSERT = insert(MeterValueRow.__table__)
 
 
-def store_meter_values(db: Session, connector_pk: int, transaction_pk: int | None,
+def store_meter_values(db: Db, connector_pk: int, transaction_pk: int | None,
                        meter_values: list[MeterValue], source: str) -> int:
     """Insert every sampled value (one multi-row statement); returns how many were stored."""
     rows = [{"connector_pk": connector_pk, "transaction_pk": transaction_pk,

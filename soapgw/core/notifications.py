@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from sqlalchemy import insert, update
-from sqlalchemy.orm import Session
 
 from soapgw.core.call import StationCall
 from soapgw.core.connectors import connector_pk
 from soapgw.core.messages import StatusNotificationRequest
+from soapgw.store.database import Db
 from soapgw.store.models import ChargeBox, ConnectorStatus, Reservation
 
 _CHARGE_BOX = ChargeBox.__table__
@@ -14,7 +14,7 @@ _CHARGE_BOX = ChargeBox.__table__
 _CANCELS_RESERVATIONS = {"Faulted", "Unavailable"}
 
 
-def status_notification(db: Session, station, call: StationCall,
+def status_notification(db: Db, station, call: StationCall,
                         request: StatusNotificationRequest) -> None:
     connector = connector_pk(db, station.id, request.connector_id)
     timestamp = request.timestamp
@@ -32,7 +32,7 @@ def status_notification(db: Session, station, call: StationCall,
             reservations.c.status.in_(("Waiting", "Accepted"))).values(status="Cancelled"))
 
 
-def station_status(db: Session, station, call: StationCall, kind: str, status: str) -> None:
+def station_status(db: Db, station, call: StationCall, kind: str, status: str) -> None:
     """Firmware or diagnostics status of the whole station (``kind``: firmware | diagnostics),
     with the time it was received."""
     db.execute(update(_CHARGE_BOX).where(_CHARGE_BOX.c.id == station.id).values(

@@ -4,14 +4,14 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 
 from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.orm import Session
 
 from soapgw.core.call import StationCall
 from soapgw.core.commands.guard import check_callback
 from soapgw.core.endpoints import derive_callback
 from soapgw.core.errors import ErrorCode, OcppError
+from soapgw.store.database import Db
 from soapgw.store.models import ChargeBox, EndpointChange, StationQuirk, UnknownChargeBox
-from soapgw.store.upsert import insert_for
+from soapgw.store.upsert import dialect_name, insert_for
 
 
 @dataclass
@@ -59,7 +59,7 @@ def _find_and_touch(heartbeat: bool):
 _FIND_AND_TOUCH = {False: _find_and_touch(False), True: _find_and_touch(True)}
 
 
-def admit(db: Session, call: StationCall, auto_register: bool,
+def admit(db: Db, call: StationCall, auto_register: bool,
           allowed_networks: tuple = ()) -> Admission:
     """Find the station, record that it spoke, learn its address, apply the gate.
 
@@ -90,7 +90,7 @@ def admit(db: Session, call: StationCall, auto_register: bool,
     return Admission(station)
 
 
-def _auto_register(db: Session, call: StationCall) -> Station:
+def _auto_register(db: Db, call: StationCall) -> Station:
     db.execute(insert_for(db, ChargeBox).values(
         charge_box_id=call.charge_box_id, registration_status="Accepted",
         ocpp_version=call.ocpp_version, ocpp_transport=call.transport,
@@ -102,7 +102,7 @@ def _auto_register(db: Session, call: StationCall) -> Station:
         _TABLE.c.charge_box_id == call.charge_box_id)).one())
 
 
-def _record_unknown(db: Session, call: StationCall) -> None:
+def _record_unknown(db: Db, call: StationCall) -> None:
     address = call.announced_from or call.announced_reply_to
     insert = insert_for(db, UnknownChargeBox).values(
         charge_box_id=call.charge_box_id, first_seen=call.received_at,
@@ -124,7 +124,7 @@ def _callback_state(station: Station) -> tuple:
     return station.endpoint_address, station.endpoint_pinned, station.endpoint_verdict
 
 
-def _learn_callback(db: Session, station: Station, call: StationCall,
+def _learn_callback(db: Db, station: Station, call: StationCall,
                     allowed_networks: tuple = ()) -> None:
     if call.announced_from is None and call.announced_reply_to is None:
         return  # nothing announced (and nothing to complain about on every message)
@@ -142,7 +142,7 @@ def _learn_callback(db: Session, station: Station, call: StationCall,
     _SEEN_CALLBACKS[announced] = (_callback_state(station), tuple(call.quirks[before:]))
 
 
-def _judge_and_store(db: Session, station: Station, call: StationCall,
+def _judge_and_store(db: Db, station: Station, call: StationCall,
                      allowed_networks: tuple) -> None:
     callback = derive_callback(call.announced_from, call.announced_reply_to, call.peer_host)
     if callback.quirk:
@@ -164,8 +164,8 @@ def _judge_and_store(db: Session, station: Station, call: StationCall,
 _QUIRK_UPSERT: dict[str, object] = {}  # per dialect, built once (building cost ~1 ms)
 
 
-def _quirk_upsert(db: Session):
-    dialect = db.get_bind().dialect.name
+def _quirk_upsert(db: Db):
+    dialect = dialect_name(db)
     statement = _QUIRK_UPSERT.get(dialect)
     if statement is None:
         insert = insert_for(db, _QUIRKS).values(
@@ -179,7 +179,7 @@ def _quirk_upsert(db: Session):
     return statement
 
 
-def record_quirks(db: Session, charge_box_pk: int, call: StationCall) -> None:
+def record_quirks(db: Db, charge_box_pk: int, call: StationCall) -> None:
     """Count each kind of quirk once per message, keeping the latest detail.
 
     Many stations repeat the same quirk on every message, so this is on the hot path: one

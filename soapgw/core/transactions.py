@@ -5,7 +5,6 @@ Core SQL statements built once: this is the hot path of every charging session.
 from __future__ import annotations
 
 from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.orm import Session
 
 from soapgw.core.authorization import find_tag, start_info, tag_info
 from soapgw.core.call import StationCall
@@ -13,6 +12,7 @@ from soapgw.core.connectors import connector_pk
 from soapgw.core.messages import (StartTransactionRequest, StartTransactionResponse,
                                   StopTransactionRequest, StopTransactionResponse)
 from soapgw.core.metering import store_meter_values
+from soapgw.store.database import Db
 from soapgw.store.models import Connector, FailedStop, Reservation, Transaction
 from soapgw.store.upsert import insert_for
 
@@ -37,7 +37,7 @@ _USE_RESERVATION = update(_RESERVATIONS).where(
     | (_RESERVATIONS.c.parent_id_tag == bindparam("b_tag")))
 
 
-def start_transaction(db: Session, station, call: StationCall,
+def start_transaction(db: Db, station, call: StationCall,
                       request: StartTransactionRequest) -> StartTransactionResponse:
     """Store the transaction whatever the tag's status (the station decides, and an offline
     transaction must not be lost); a resend with the same values gets the same id."""
@@ -67,7 +67,7 @@ def start_transaction(db: Session, station, call: StationCall,
     return StartTransactionResponse(transaction_id=existing.id, id_tag_info=info)
 
 
-def stop_transaction(db: Session, station, call: StationCall,
+def stop_transaction(db: Db, station, call: StationCall,
                      request: StopTransactionRequest) -> StopTransactionResponse:
     """Apply a stop once. A bad stop is recorded as failed and answered normally (a Fault
     would make the station resend it forever); a duplicate of an applied stop changes nothing."""

@@ -7,12 +7,16 @@ import os
 import threading
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 # Execution option: this engine or connection only reads (see _on_begin).
 READ_ONLY = "soapgw_read_only"
+
+# What the core's Core-SQL functions run on: a Connection on the inbound hot path (an ORM
+# Session's per-statement bookkeeping cost more than SQLite itself), a Session elsewhere.
+Db = Connection | Session
 
 
 def make_engine(url: str, **kwargs) -> Engine:

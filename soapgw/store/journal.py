@@ -5,9 +5,9 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, insert
-from sqlalchemy.orm import Session
 
 from soapgw.core.timestamps import now
+from soapgw.store.database import Db
 from soapgw.store.models import JournalEntry
 
 
@@ -35,12 +35,12 @@ _COLUMNS = tuple(f.name for f in fields(JournalRecord))
 _INSERT = insert(JournalEntry.__table__)
 
 
-def write(db: Session, records: list[JournalRecord]) -> None:
+def write(db: Db, records: list[JournalRecord]) -> None:
     db.execute(_INSERT, [{name: getattr(record, name) for name in _COLUMNS}
                          for record in records])
 
 
-def purge(db: Session, retention_days: int, at: datetime | None = None) -> int:
+def purge(db: Db, retention_days: int, at: datetime | None = None) -> int:
     """Delete entries older than the retention; 0 days keeps everything. Returns the count."""
     if retention_days <= 0:
         return 0

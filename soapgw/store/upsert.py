@@ -2,10 +2,15 @@
 from __future__ import annotations
 
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+
+from soapgw.store.database import Db
 
 
-def insert_for(db: Session, table):
+def dialect_name(db: Db) -> str:
+    """The SQL dialect behind a Connection (inbound path) or a Session (everything else)."""
+    return (db.dialect if hasattr(db, "dialect") else db.get_bind().dialect).name
+
+
+def insert_for(db: Db, table):
     """A dialect ``insert()`` that offers ``on_conflict_do_nothing/do_update``."""
-    dialect = db.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    return (postgresql.insert if dialect_name(db) == "postgresql" else sqlite.insert)(table)

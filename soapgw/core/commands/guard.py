@@ -3,14 +3,14 @@ the charge box (shown to operators; checked again before every call)."""
 from __future__ import annotations
 
 from sqlalchemy import update
-from sqlalchemy.orm import Session
 
 from soapgw.core.call import StationCall
 from soapgw.core.commands.callback_policy import Verdict, judge_callback, resolve
+from soapgw.store.database import Db
 from soapgw.store.models import ChargeBox
 
 
-def check_callback(db: Session, station, call: StationCall, learnt: str,
+def check_callback(db: Db, station, call: StationCall, learnt: str,
                    allowed_networks: tuple = ()) -> Verdict:
     """Judge the address commands would go to (a pinned one wins over ``learnt``) against
     where this message came from (``station``: a registration.Station or a ChargeBox). A
