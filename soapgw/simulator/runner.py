@@ -209,6 +209,11 @@ class Simulation:
     def wait_booted(self, timeout: float = 10.0) -> bool:
         return self.wait_for(lambda s: s.registration == "Accepted", timeout=timeout)
 
+    def received(self, station_id: str) -> list:
+        """The requests ``station_id`` got from the central system, oldest first
+        (:class:`soapgw.simulator.service.ReceivedRequest`, the latest 500)."""
+        return list(self.app.received[station_id])
+
     def traffic(self) -> dict:
         """Requests sent and failed per action, over every station."""
         sent, failed = Counter(), Counter()

@@ -4,17 +4,23 @@
 definition) into that station's handlers and answers SOAP 1.2 (1.1 to a 1.1 request) with
 WS-Addressing reply headers and ``chargeBoxIdentity`` echoed, like a station. Anything that
 goes wrong becomes a SOAP Fault with an OCPP subcode. ``GET /<chargeBoxId>?wsdl`` serves the
-station's WSDL; ``GET /<chargeBoxId>`` a one-line state.
+station's WSDL; ``GET /<chargeBoxId>`` a one-line state. Each station keeps what it was sent, headers
+included (``ChargePointApp.received``), for tests and demos to check what a central system
+put on the wire.
 """
 from __future__ import annotations
 
 import logging
 import threading
+from collections import deque
+from dataclasses import dataclass
+from datetime import datetime
 from urllib.parse import unquote
 
 from lxml import etree
 
 from soapgw.core.errors import ErrorCode, OcppError
+from soapgw.core.timestamps import now
 from soapgw.soap.addressing import FAULT_ACTION, is_addressing, read_addressing, reply_headers
 from soapgw.soap.envelope import CONTENT_TYPES, Envelope, build_envelope, is_true, parse_envelope
 from soapgw.soap.faults import SoapFault, fault_envelope
@@ -27,8 +33,28 @@ from soapgw.simulator.wire import from_spyne, to_spyne
 
 log = logging.getLogger(__name__)
 MAX_REQUEST_BYTES = 1024 * 1024
+RECEIVED_PER_STATION = 500  # the latest requests each station remembers
 _CP_NAMESPACES = {"urn://Ocpp/Cp/2012/06/": "OCPP 1.5", "urn://Ocpp/Cp/2015/10/": "OCPP 1.6",
                   "urn://Ocpp/Cp/2010/08/": "OCPP 1.2"}
+
+
+@dataclass(frozen=True)
+class ReceivedRequest:
+    """One request a station got, as it came over the wire (before it was judged)."""
+
+    received_at: datetime
+    element: str | None  # local name of the first Body child, e.g. ``resetRequest``
+    operation: str | None  # the ChargePointService operation, when the element is one
+    soap_version: str
+    content_type: str
+    identity: str | None  # chargeBoxIdentity header
+    identity_namespace: str | None
+    action: str | None  # WS-Addressing headers
+    message_id: str | None
+    to: str | None
+    from_address: str | None
+    reply_to: str | None
+    peer: str | None  # the client's IP address
 
 
 class _Refusal(Exception):
@@ -64,6 +90,7 @@ class ChargePointApp:
     def __init__(self):
         self.stations: dict[str, Station] = {}
         self.urls: dict[str, str] = {}
+        self.received: dict[str, deque[ReceivedRequest]] = {}
         self._versions: dict[str, _Version] = {}
 
     def add(self, station: Station, url: str) -> None:
@@ -71,6 +98,7 @@ class ChargePointApp:
             self._versions[station.ocpp_version] = _Version(station.ocpp_version)
         self.stations[station.charge_box_id] = station
         self.urls[station.charge_box_id] = url
+        self.received[station.charge_box_id] = deque(maxlen=RECEIVED_PER_STATION)
 
     def __call__(self, environ, start_response):
         station_id = unquote(environ.get("PATH_INFO", "").strip("/").split("/")[0])
@@ -91,7 +119,9 @@ class ChargePointApp:
         try:
             envelope = parse_envelope(_read(environ))
             soap_version = envelope.soap_version
-            relates_to = read_addressing(envelope.headers).message_id
+            addressing = read_addressing(envelope.headers)
+            relates_to = addressing.message_id
+            self._record(station, version.service, envelope, addressing, environ)
             operation = self._operation(envelope, station, version.service)
             with version.lock:
                 response = version.runner.run(envelope, _Invocation(station))
@@ -112,6 +142,21 @@ class ChargePointApp:
         if soap_version == "1.2":
             content_type += f'; action="{action}"'
         return _respond(start_response, status, content_type, body)
+
+    def _record(self, station: Station, service: ServiceDefinition, envelope: Envelope,
+                addressing, environ) -> None:
+        identity = next((h for h in envelope.headers
+                         if etree.QName(h).localname.lower() == "chargeboxidentity"), None)
+        element = etree.QName(envelope.body).localname if envelope.body is not None else None
+        operation = service.by_element.get(element) if element else None
+        self.received[station.charge_box_id].append(ReceivedRequest(
+            received_at=now(), element=element, operation=operation.name if operation else None,
+            soap_version=envelope.soap_version, content_type=environ.get("CONTENT_TYPE", ""),
+            identity=(identity.text or "").strip() if identity is not None else None,
+            identity_namespace=etree.QName(identity).namespace if identity is not None else None,
+            action=addressing.action, message_id=addressing.message_id, to=addressing.to,
+            from_address=addressing.from_address, reply_to=addressing.reply_to,
+            peer=environ.get("REMOTE_ADDR")))
 
     def _get(self, environ, start_response, station: Station, version: _Version):
         if environ.get("QUERY_STRING", "").lower() == "wsdl":
