@@ -27,8 +27,8 @@ def operator(sqlite_url, tmp_path):
     env = command_env(sqlite_url, SOAPGW_OPERATION_TIMEOUT="1", SOAPGW_CONNECT_TIMEOUT="2",
                       SOAPGW_PUBLIC_URL="http://gw.test:8080")
 
-    def run(*args):
-        return soapgw_command(*args, env=env)
+    def run(*args, **kwargs):
+        return soapgw_command(*args, env=env, **kwargs)
     run.sessions = gateway.sessions
     yield run
     gateway.engine.dispose()
@@ -51,6 +51,42 @@ def test_call_prints_only_the_response_payload(operator):
     assert (unlock.returncode, json.loads(unlock.stdout)) == (0, {"status": "Unlocked"})
     assert (empty.returncode, json.loads(empty.stdout)) == (0, {"status": "Accepted"})
 
+
+
+def test_call_reads_stdin_and_prints_json_types(operator):
+    """``-`` reads the payload from stdin; numbers stay numbers, lists stay lists."""
+    with station_server("1.6") as (station, address):
+        register_station(operator.sessions, "CB", "1.6", address)
+        version = operator("call", "CB", "GetLocalListVersion")
+        piped = operator("call", "CB", "SendLocalList", "-", input=json.dumps({
+            "listVersion": 9, "updateType": "Full",
+            "localAuthorizationList": [{"idTag": "T1", "idTagInfo": {"status": "Accepted"}}]}))
+        schedule = operator("call", "CB", "GetCompositeSchedule",
+                            '{"connectorId": 1, "duration": 3600}')
+    assert (version.returncode, version.stdout) == (0, '{"listVersion":7}\n')
+    assert isinstance(json.loads(version.stdout)["listVersion"], int)
+    assert piped.returncode == 0, piped.stderr
+    assert json.loads(piped.stdout) == {"status": "Accepted"}
+    (_, request), = [r for r in station.requests if r[0] == "SendLocalList"]
+    assert request.listVersion == 9 and request.localAuthorizationList[0].idTag == "T1"
+    periods = json.loads(schedule.stdout)["chargingSchedule"]["chargingSchedulePeriod"]
+    assert periods == [{"startPeriod": 0, "limit": 16},
+                       {"startPeriod": 1800, "limit": 10.5, "numberPhases": 3}]
+
+
+def test_call_usage_errors_exit_2(operator):
+    missing = operator("call", "CB")
+    assert missing.returncode == 2 and missing.stdout == ""
+    assert "OPERATION" in missing.stderr
+
+
+def test_call_exit_6_for_an_answer_that_is_not_soap(operator):
+    with station_server() as (station, address):
+        register_station(operator.sessions, "CB", "1.6", address)
+        station.behaviour = lambda envelope: ("200 OK", "text/plain", b"hello, I am no station")
+        done = operator("call", "CB", "ClearCache")
+    assert (done.returncode, done.stdout) == (6, "")
+    assert done.stderr.strip().splitlines()[-1].endswith("is not XML: b'hello, I am no station'")
 
 @pytest.mark.parametrize("args,code,reason", [
     (("CB", "Reset", "{not json"), 3, "the payload is not JSON"),
