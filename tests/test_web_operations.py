@@ -14,7 +14,7 @@ from soapgw.core.commands.runner import TaskRunner, Timeouts
 from soapgw.soap_out.client import SoapSender
 from soapgw.store.models import ChargeBox, Task, TaskResult
 from soapgw.web.operations import task_runner
-from web_support import admin, client, rows, submit, utc, web_app  # noqa: F401
+from web_support import XSS, admin, client, rows, submit, utc, web_app  # noqa: F401
 
 
 @pytest.fixture
@@ -102,6 +102,66 @@ def test_command_runs_as_a_task_and_its_page_shows_the_answer(client, runner, ga
     listing = client.get("/operations/").text
     assert f'href="/operations/tasks/{task_id}"' in listing and "1 answered" in listing
 
+
+
+def _run_from_the_form(client, runner, operation: str, data: dict) -> str:
+    response = submit(client, f"/operations/{operation}/1.6", {"stations": "CB-RICH", **data})
+    assert response.status_code == 302, response.text
+    task_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    assert runner.wait(task_id, timeout=30)
+    return client.get(f"/operations/tasks/{task_id}").text
+
+
+def _table_rows(html: str, css: str) -> list[list[str]]:
+    """The body rows of the first ``table.list`` inside ``div.rich.<css>``, as cell texts."""
+    block = html.split(f'<div class="rich {css}">', 1)[1].split("</div>", 1)[0]
+    body = block.split('<table class="list compact">', 1)[1].split("</tbody>", 1)[0]
+    return [[re.sub(r"<[^>]+>", "", cell).strip()
+             for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+            for row in re.findall(r"<tr>(.*?)</tr>", body.split("<tbody>", 1)[1], re.S)]
+
+
+def test_rich_answers_are_shown_as_tables(client, runner, gateway):
+    """GetConfiguration keys, a GetCompositeSchedule and a GetDiagnostics file name."""
+    with station_server("1.6") as (_station, address):
+        register_station(gateway.sessions, "CB-RICH", "1.6", address)
+        keys = _run_from_the_form(client, runner, "GetConfiguration", {"p_key": ""})
+        schedule = _run_from_the_form(client, runner, "GetCompositeSchedule", {
+            "p_connectorId": "1", "p_duration": "3600", "p_chargingRateUnit": "A"})
+        diagnostics = _run_from_the_form(client, runner, "GetDiagnostics", {
+            "p_location": "ftp://logs.example/"})
+    assert _table_rows(keys, "getconfiguration") == [["HeartbeatInterval", "300", "no"],
+                                                     ["NumberOfConnectors", "2", "yes"]]
+    assert "<strong>Unknown keys:</strong> NoSuchKey" in keys
+    assert _table_rows(schedule, "getcompositeschedule") == [
+        ["0", "2030-01-01T08:00:00Z", "16", "–"],
+        ["1800", "2030-01-01T08:30:00Z", "10.5", "3"]]
+    assert "<th>Limit (A)</th>" in schedule
+    assert "<th>Schedule start</th><td>2030-01-01T08:00:00Z</td>" in schedule
+    assert "<th>Minimum rate</th><td>6.5</td>" in schedule
+    assert "<th>File name</th><td>diag-0001.zip</td>" in diagnostics
+    # the answer as JSON stays one click away
+    assert "<summary>JSON</summary>" in keys and "&#34;unknownKey&#34;" in keys
+
+
+def test_station_answers_cannot_inject_markup(client, runner, gateway):
+    """Whatever a station answers is text on the task page."""
+    from soapgw.soap.schema import cp16
+    with station_server("1.6") as (station, address):
+        register_station(gateway.sessions, "CB-RICH", "1.6", address)
+        station.answers["GetConfiguration"] = cp16.GetConfigurationResponse(
+            configurationKey=[cp16.KeyValue(key=XSS, readonly=False, value=XSS)],
+            unknownKey=[XSS])
+        station.answers["DataTransfer"] = cp16.DataTransferResponse(status="Accepted", data=XSS)
+        station.answers["GetDiagnostics"] = cp16.GetDiagnosticsResponse(fileName=XSS[:25])
+        pages = [_run_from_the_form(client, runner, "GetConfiguration", {"p_key": ""}),
+                 _run_from_the_form(client, runner, "DataTransfer", {"p_vendorId": XSS[:20],
+                                                                     "p_data": XSS}),
+                 _run_from_the_form(client, runner, "GetDiagnostics",
+                                    {"p_location": "ftp://logs.example/"})]
+    for html in pages:
+        assert "answered" in html
+        assert "<script>" not in html and "&lt;script&gt;alert(1)" in html
 
 def test_running_task_page_refreshes_itself(client, rows):
     task = rows.add(Task(operation="Reset", payload='{"type":"Soft"}', origin="web"))
