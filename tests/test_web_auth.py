@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from conftest import command_env, soapgw_command
 from soapgw.config import ConfigError
-from soapgw.store.models import AdminUser
+from soapgw.core.timestamps import now
+from soapgw.store.models import (AdminUser, ChargeBox, Connector, IdTag, Setting, Task,
+                                 Transaction, UnknownChargeBox)
 from soapgw.web import create_web_app
 from soapgw.web.security import SECRET_FILE, load_secret_key, password_matches
 from web_support import (ADMIN, PASSWORD, admin, client, csrf_token, sign_in,  # noqa: F401
@@ -24,6 +26,44 @@ def test_every_page_but_sign_in_requires_a_session(web_app, path):
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/login?next=")
 
+
+
+OPEN_ENDPOINTS = {"auth.sign_in", "health", "static"}  # the only ones without a session
+
+
+def _routes(app, method: str) -> list[str]:
+    """A URL for every route of ``app`` answering ``method`` (ids filled with 1), except the
+    ones open without a session."""
+    urls = []
+    for rule in app.url_map.iter_rules():
+        if method not in rule.methods or rule.endpoint in OPEN_ENDPOINTS:
+            continue
+        values = {arg: 1 if isinstance(rule._converters[arg].to_python("1"), int) else "Reset"
+                  for arg in rule.arguments}
+        if rule.endpoint == "operations.run":
+            values = {"operation": "Reset", "version": "1.6"}
+        urls.append(rule.build(values)[1])
+    return urls
+
+
+def test_every_route_of_the_app_requires_a_session(web_app):
+    """Taken from the app's URL map, so that a page added later is covered too."""
+    from soapgw.web.auth import PUBLIC_ENDPOINTS
+    assert PUBLIC_ENDPOINTS == OPEN_ENDPOINTS
+    client = web_app.test_client()
+    gets, posts = _routes(web_app, "GET"), _routes(web_app, "POST")
+    assert len(gets) >= 20 and len(posts) >= 10  # the map was read
+    assert {"/operations/tasks/1", "/operations/Reset/1.6", "/tags/1",
+            "/transactions/1/chart.svg"} <= set(gets)
+    for url in gets:
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert response.headers["Location"].startswith("/login?next="), url
+    token = csrf_token(client.get("/login").text)  # a valid token: the session is what lacks
+    for url in posts:
+        response = client.post(url, data={"csrf_token": token})
+        assert response.status_code == 302, url
+        assert response.headers["Location"] == "/login", url
 
 def test_posts_without_a_session_are_refused(web_app):
     client = web_app.test_client()
@@ -78,11 +118,37 @@ def test_sign_in_without_csrf_token_is_refused(web_app, admin):
     assert "security token" in response.text
 
 
-def test_every_form_needs_the_csrf_token(client):
-    for path, data in [("/chargepoints/add", {"ids": "CB-1"}), ("/tags/add", {"id_tag": "T"}),
-                       ("/settings", {"heartbeat_interval": "60"}), ("/logout", {})]:
-        response = client.post(path, data=data)
-        assert response.status_code == 400, path
+def test_every_form_needs_the_csrf_token(client, gateway):
+    """Every POST route of the app, signed in, without the token: refused, nothing changed."""
+    with gateway.sessions.begin() as db:  # one row of each kind, id 1
+        station = ChargeBox(charge_box_id="CB-1", ocpp_version="1.6",
+                            registration_status="Accepted")
+        db.add_all([station, IdTag(id_tag="T"), UnknownChargeBox(charge_box_id="U")])
+        db.flush()
+        connector = Connector(charge_box_pk=station.id, connector_id=1)
+        db.add(connector)
+        db.flush()
+        db.add(Transaction(connector_pk=connector.id, id_tag="T", start_timestamp=now(),
+                           meter_start=0, start_status="Accepted"))
+
+    def state():
+        with gateway.sessions() as db:
+            counts = [db.scalar(select(func.count()).select_from(model)) for model in
+                      (ChargeBox, IdTag, UnknownChargeBox, Setting, Task, AdminUser)]
+            return counts + [db.scalars(select(Transaction.stop_timestamp)).all(),
+                             db.scalars(select(ChargeBox.registration_status)).all(),
+                             db.scalars(select(IdTag.blocked)).all()]
+    before = state()
+    posts = _routes(client.application, "POST")
+    assert "/logout" in posts and "/transactions/1/stop" in posts
+    for url in posts:
+        response = client.post(url, data={"ids": "CB-2", "id_tag": "T2", "stations": "CB-1",
+                                          "p_type": "Hard", "heartbeat_interval": "60",
+                                          "registration_status": "Rejected",
+                                          "meter_stop": "10", "stop_timestamp": "2030-01-01T00:00"})
+        assert response.status_code == 400, url
+        assert "security token" in response.text, url
+    assert state() == before
     assert client.get("/").status_code == 200  # still signed in: the logout was refused
 
 
