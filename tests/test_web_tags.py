@@ -132,3 +132,49 @@ def test_delete_a_tag(client, tags, gateway):
     with gateway.sessions() as db:
         assert "BUSY" not in db.scalars(select(IdTag.id_tag)).all()
     assert client.get(f"/tags/{busy.id}").status_code == 404
+
+
+SCRIPT_TAG = "<script>alert(1)"  # 16 characters: a station may send it as an idTag
+
+
+def test_a_tag_id_with_markup_from_a_station_is_shown_escaped_everywhere(client, rows, gateway,
+                                                                         live_url):
+    """Added through the form (any CiString20 is a valid idTag), then used by a station."""
+    import json as json_module
+
+    from soap_messages import envelope, post
+    from soapgw.store.models import Reservation, Task, TaskResult, Transaction
+
+    added = submit(client, "/tags/add", {**DEFAULTS, "id_tag": SCRIPT_TAG, "note": SCRIPT_TAG})
+    assert added.status_code == 302
+    station = rows.station("CB-X", registration_status="Accepted")
+    escaped = SCRIPT_TAG.replace("<", "&lt;")
+    answer = post(live_url, envelope("CB-X", (
+        "<cs:startTransactionRequest><cs:connectorId>1</cs:connectorId>"
+        f"<cs:idTag>{escaped}</cs:idTag><cs:timestamp>2030-01-01T00:00:00Z</cs:timestamp>"
+        "<cs:meterStart>0</cs:meterStart></cs:startTransactionRequest>")))
+    assert answer.status_code == 200, answer.text
+    with gateway.sessions() as db:
+        tag = db.scalars(select(IdTag).where(IdTag.id_tag == SCRIPT_TAG)).one()
+        transaction = db.scalars(select(Transaction)).one()
+        connector_pk = transaction.connector_pk
+    assert transaction.id_tag == SCRIPT_TAG
+    rows.add(Reservation(connector_pk=connector_pk, id_tag=SCRIPT_TAG, parent_id_tag=SCRIPT_TAG,
+                         expiry_date=utc(2030, 1, 2), status="Accepted"))
+    task = rows.add(Task(operation="RemoteStartTransaction", origin="web", payload=json_module
+                         .dumps({"idTag": SCRIPT_TAG, "connectorId": 1})))
+    rows.add(TaskResult(task_id=task.id, charge_box_id="CB-X", state="failed",
+                        error_kind="endpoint_refused", error=f"not sent: {SCRIPT_TAG}"))
+    pages = ["/", "/tags/", f"/tags/?q={SCRIPT_TAG}", f"/tags/{tag.id}", f"/tags/{tag.id}/delete",
+             "/transactions/", f"/transactions/?tag={SCRIPT_TAG}",
+             f"/transactions/{transaction.id}", f"/transactions/{transaction.id}/chart.svg",
+             "/reservations/", f"/reservations/?tag={SCRIPT_TAG}", f"/chargepoints/{station.id}",
+             "/journal/", f"/operations/tasks/{task.id}",
+             f"/operations/RemoteStartTransaction/1.6?station={SCRIPT_TAG}"]
+    for page in pages:
+        response = client.get(page)
+        assert response.status_code == 200, page
+        assert "<script" not in response.text, page
+    for page in ["/tags/", "/transactions/", "/reservations/", f"/transactions/{transaction.id}",
+                 f"/operations/tasks/{task.id}"]:
+        assert "&lt;script&gt;alert(1)" in client.get(page).text, page
