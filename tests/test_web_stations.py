@@ -172,6 +172,41 @@ def test_registration_status_and_pinned_endpoint(client, rows, gateway):
         assert db.get(ChargeBox, station.id).endpoint_pinned is False
 
 
+def test_callback_verdict_is_shown_and_judged_again_when_an_admin_changes_the_address(
+        client, rows, gateway, live_url):
+    """A forged wsa:From (another host than the station's requests come from) is refused and
+    shown; an admin-pinned address is allowed, a metadata address never."""
+    station = rows.station("CB-V")
+    post(live_url, envelope("CB-V", BOOT, from_address="http://192.0.2.50:8080/ocpp"))
+    page = f"/chargepoints/{station.id}"
+
+    def verdict() -> str:
+        import html as html_module
+        html = client.get(page).text
+        shown = html.split('<p class="verdict ', 1)[1].split("</p>", 1)[0]
+        return html_module.unescape(" ".join(shown.split()))
+
+    shown = verdict()
+    assert shown.startswith('refused">') and ">refused</span>" in shown
+    assert "callback host 192.0.2.50 (192.0.2.50) is not the address the station's requests " \
+           "come from (127.0.0.1)" in shown
+    listing = client.get("/chargepoints/").text
+    assert '<span class="badge s-rejected" title="callback host 192.0.2.50' in listing
+
+    for address, expected in [("http://169.254.169.254/latest/meta-data/", "never called"),
+                              ("http://192.0.2.60:8080/ocpp", "address set by an admin")]:
+        response = submit(client, page, {"registration_status": "Accepted",
+                                         "endpoint_address": address})
+        assert response.status_code == 302
+        assert expected in verdict()
+    assert verdict().startswith('allowed">')
+    with gateway.sessions() as db:
+        row = db.get(ChargeBox, station.id)
+        assert (row.endpoint_verdict, row.endpoint_pinned) == ("allowed", True)
+    submit(client, page, {"registration_status": "Accepted",
+                          "endpoint_address": "http://192.0.2.60:8080/ocpp", "unpin": "y"})
+    assert "is not the address the station's requests come from (127.0.0.1)" in verdict()
+
 @pytest.mark.parametrize("address", ["ftp://192.0.2.1/x", "http://", "not a url at all",
                                      "http://host:99999/"])
 def test_bad_endpoint_address_is_refused_next_to_the_field(client, rows, address, gateway):

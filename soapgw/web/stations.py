@@ -247,6 +247,7 @@ def edit(pk: int):
     address = (form.endpoint_address.data or "").strip() or None
     if form.unpin.data:
         station.endpoint_pinned = False
+        _judge_callback(station)
     elif address != station.endpoint_address:
         # An address set here wins over whatever the station announces (endpoint_pinned).
         station.endpoint_address = address
@@ -254,9 +255,27 @@ def edit(pk: int):
         station.endpoint_pinned = address is not None
         session.add(EndpointChange(charge_box_pk=station.id, address=address, source="admin",
                                    changed_at=now()))
+        _judge_callback(station)
     session.commit()
     flash(f"Saved {station.charge_box_id}.", "success")
     return redirect(url_for(".detail", pk=pk))
+
+
+def _judge_callback(station: ChargeBox) -> None:
+    """Judge a changed callback address at once (the operator sees whether commands may go
+    there); the rules are applied again, with a fresh DNS look-up, before every call."""
+    from soapgw.core.commands.callback_policy import judge_callback, resolve
+    if not station.endpoint_address:
+        station.endpoint_verdict = station.endpoint_verdict_reason = None
+        station.endpoint_checked_at = None
+        return
+    settings = current_app.config["SOAPGW_SETTINGS"]
+    verdict = judge_callback(station.endpoint_address, resolve(station.endpoint_address),
+                             pinned=station.endpoint_pinned,
+                             peer_host=station.endpoint_peer_host,
+                             allowed_networks=settings.allowed_callback_networks)
+    station.endpoint_verdict, station.endpoint_verdict_reason = verdict.label, verdict.reason
+    station.endpoint_checked_at = now()
 
 
 @bp.route("/<int:pk>/delete", methods=["GET", "POST"])
