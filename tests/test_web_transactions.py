@@ -117,6 +117,23 @@ def test_chart_as_svg_file(client, metered):
     assert svg.tag == f"{SVG}svg" and svg.find(f".//{SVG}polyline") is not None
 
 
+
+@pytest.mark.parametrize("offsets,labels", [
+    ((0.5, 1.2, 2.7), ["10:00:01", "10:00:02"]),  # a few seconds: ticks every second
+    ((0.2, 0.5, 0.9), ["10:00:00", "10:00:00"]),  # under a second: both ends labelled
+])
+def test_a_short_transaction_still_has_a_time_axis(client, rows, offsets, labels):
+    from datetime import timedelta
+    connector = rows.connector(rows.station("CB-SHORT"))
+    start = utc(2026, 2, 1, 10)
+    t = rows.transaction(connector, "T1", start + timedelta(seconds=offsets[0]), 0)
+    for n, offset in enumerate(offsets[1:], 1):
+        rows.meter(t, start + timedelta(seconds=offset), str(n * 3))
+    svg = etree.fromstring(client.get(f"/transactions/{t.id}/chart.svg").data)
+    axis = [e.text for e in svg.iter(f"{SVG}text") if e.get("text-anchor") == "middle"
+            and e.get("transform") is None and e.text != "time (UTC)"]
+    assert axis == labels
+
 def test_transaction_without_meter_values_draws_start_and_stop(client, data):
     old, _ = data
     svg = etree.fromstring(client.get(f"/transactions/{old.id}/chart.svg").data)

@@ -96,7 +96,7 @@ def transaction_series(samples: list[Sample], start: datetime, meter_start: int,
 WIDTH, HEIGHT = 760, 320
 LEFT, RIGHT, TOP, BOTTOM = 64, 64, 34, 44
 _TIME_STEPS = [timedelta(seconds=s) for s in (
-    10, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400,
+    1, 2, 5, 10, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400,
     172800, 604800)]
 
 
@@ -174,14 +174,19 @@ def svg_chart(energy: Series, power: Series, title: str) -> Markup:
     seconds = step.total_seconds()
     first = datetime.fromtimestamp(math.ceil(t0.timestamp() / seconds) * seconds, t0.tzinfo)
     label = "%m-%d %H:%M" if span > 86400 else ("%H:%M:%S" if seconds < 60 else "%H:%M")
+    ticks = []
     tick = first
     while tick <= t1:
+        ticks.append(tick)
+        tick += step
+    if not ticks:  # a span shorter than one step: label both ends
+        ticks, label = [t0, t1] if t1 > t0 else [t0], "%H:%M:%S"
+    for tick in ticks:
         px = x(tick)
         out.append(f'<line x1="{px:.1f}" x2="{px:.1f}" y1="{TOP}" y2="{TOP + plot_h}" '
                    'stroke="#f2f3f5"/>')
         out.append(f'<text x="{px:.1f}" y="{TOP + plot_h + 16}" text-anchor="middle" '
                    f'fill="#555">{tick.strftime(label)}</text>')
-        tick += step
     out.append(f'<text x="{LEFT + plot_w / 2:.0f}" y="{HEIGHT - 6}" text-anchor="middle" '
                'fill="#555">time (UTC)</text>')
     out.append(f'<text x="14" y="{TOP + plot_h / 2:.0f}" text-anchor="middle" '
