@@ -220,6 +220,23 @@ def test_a_refused_connection(sender):
     assert str(reply.error) == f"connection to {address} refused (nothing listens there)"
 
 
+
+def test_an_unresolvable_host(sender):
+    """RFC 2606: .invalid never resolves (the task runner's safety check refuses such an
+    address before sending; the sender on its own reports it as unreachable)."""
+    reply = send(sender, "http://station.invalid:8080/ocpp", "Reset", {"type": "Hard"})
+    assert reply.error.kind.value == "unreachable"
+    assert str(reply.error) == "cannot resolve the host of http://station.invalid:8080/ocpp"
+
+
+def test_the_wsdls_are_parsed_once_per_process(sender):
+    from soapgw.soap_out.client import wsdl_document
+    assert wsdl_document("1.6") is wsdl_document("1.6")
+    assert wsdl_document("1.5") is not wsdl_document("1.6")
+    with station_server() as (_station, address):
+        send(sender, address, "ClearCache")
+    assert wsdl_document("1.6") is wsdl_document("1.6")
+
 @pytest.mark.parametrize("body,message", [
     (b"this is not XML", "is not XML"),
     (_envelope("<c:unlockConnectorResponse><c:status>Unlocked</c:status>"
