@@ -184,6 +184,8 @@ def test_stop_transaction_with_transaction_data(live_url, station, seed):
 
 @pytest.mark.parametrize("case, body, reason", [
     ("unknown id", stop_body(999), "no transaction 999"),
+    ("offline start: id 0", stop_body(0), "no transaction 0"),
+    ("offline start: id -1", stop_body(-1), "no transaction -1"),
     ("before start", stop_body("{tx}", timestamp="2026-03-01T09:00:00Z"), "before the start"),
     ("meter below start", stop_body("{tx}", meter=10), "below meterStart"),
 ])
@@ -230,14 +232,18 @@ def test_meter_values_one_row_per_sample(live_url, station, seed):
     assert rows[0].value_timestamp == datetime(2026, 3, 1, 10, 15, tzinfo=UTC)
 
 
-def test_meter_values_transaction_below_one_means_none(live_url, station, seed):
+@pytest.mark.parametrize("transaction", ["-1", "0", ""])
+def test_meter_values_transaction_below_one_means_none(live_url, station, seed, transaction):
     body = ("<cs:meterValuesRequest><cs:connectorId>2</cs:connectorId>"
-            "<cs:transactionId>-1</cs:transactionId><cs:meterValue>"
+            f"<cs:transactionId>{transaction}</cs:transactionId><cs:meterValue>"
             "<cs:timestamp>2026-03-01T10:15:00Z</cs:timestamp><cs:sampledValue><cs:value>1"
             "</cs:value></cs:sampledValue></cs:meterValue></cs:meterValuesRequest>")
     ok(call(live_url, station, body), "MeterValues")
     (row,) = seed.scalars(select(MeterValueRow))
-    assert row.transaction_pk is None
+    assert row.transaction_pk is None and row.value == "1"
+    quirks = set(seed.scalars(select(StationQuirk.code)))
+    assert ("empty-element" in quirks) == (transaction == "")  # <transactionId></transactionId>
+    assert "unknown-transaction" not in quirks
 
 
 def test_status_notification_log_and_reservation_cancel(live_url, station, seed, gateway):
@@ -310,6 +316,26 @@ def test_reply_carries_ws_addressing(live_url, station):
     assert root.xpath("/s:Envelope/s:Header/a:RelatesTo/text()", namespaces=wsa) == ["42"]
     (message_id,) = root.xpath("/s:Envelope/s:Header/a:MessageID/text()", namespaces=wsa)
     assert message_id.startswith("urn:uuid:")
+    # conventional prefixes on output (some stations insist on them)
+    assert root.prefix == "s" and root[0][0].prefix == "a"
+
+
+@pytest.mark.parametrize("message_id", [
+    "urn:uuid:0aa92653-5cd8-465f-89d0-eca833aec4c2", "uuid:9f70d5fe-2e47-4c9e-9faa-371446c19e41",
+    "7230", "1OX17K"])
+def test_message_ids_that_are_not_uris_are_answered_and_journaled(live_url, station, seed,
+                                                                  message_id):
+    from lxml import etree
+    pretty = f"\n        {message_id}\n        "  # pretty-printed: whitespace around the value
+    for sent in (message_id, pretty):
+        response = call(live_url, station, "<cs:heartbeatRequest/>", message_id=sent)
+        ok(response, "Heartbeat")
+        assert etree.fromstring(response.content).xpath(
+            "//a:RelatesTo/text()", namespaces={"a": "http://www.w3.org/2005/08/addressing"}
+        ) == [message_id]
+    rows = seed.rows(select(JournalEntry.direction, JournalEntry.message_id,
+                            JournalEntry.relates_to).order_by(JournalEntry.id))
+    assert rows == [("in", message_id, None), ("out", None, message_id)] * 2
 
 
 def test_callback_address_is_learnt_and_its_history_kept(live_url, station, seed):
@@ -346,10 +372,72 @@ def test_every_message_is_journaled_in_and_out(live_url, station, seed):
 
 
 def test_quirks_are_recorded_per_station(live_url, station, seed):
-    body = ("<cs:startTransactionRequest><cs:idTag>TAG1</cs:idTag><connectorId>1</connectorId>"
+    body = ("<cs:startTransactionRequest><cs:idTag>TAG1</cs:idTag><connectorId>2</connectorId>"
             "<cs:timestamp>2026-03-01T10:00:00.123456</cs:timestamp><cs:meterStart>5"
             "</cs:meterStart><cs:unexpected>1</cs:unexpected></cs:startTransactionRequest>")
     ok(call(live_url, f"  {station}\n ", body), "StartTransaction")
     codes = set(seed.scalars(select(StationQuirk.code)))
     assert {"out-of-order", "unqualified-element", "unknown-element", "timestamp-without-zone",
             "identity-whitespace"} <= codes
+    # ... and what came is stored: no zone read as UTC, every microsecond kept
+    (transaction,) = seed.scalars(select(Transaction))
+    (connector,) = seed.scalars(select(Connector.connector_id))
+    assert (connector, transaction.id_tag, transaction.meter_start,
+            transaction.start_timestamp) == (
+        2, "TAG1", 5, datetime(2026, 3, 1, 10, 0, 0, 123456, tzinfo=UTC))
+    (cb,) = seed.scalars(select(ChargeBox))
+    assert cb.charge_box_id == station and cb.last_message_at is not None
+
+
+@pytest.mark.parametrize("header, quirk", [
+    ('<a:chargeBoxIdentity xmlns:a="http://www.w3.org/2005/08/addressing">CB1'
+     "</a:chargeBoxIdentity>", "identity-namespace"),
+    ("<chargeBoxIdentity>CB1</chargeBoxIdentity>", "identity-namespace"),
+    ("<cs:ChargeBoxIdentity>CB1</cs:ChargeBoxIdentity>", "identity-element-name"),
+    ('<cs:chargeBoxIdentity s:mustUnderstand="true">\n   CB1\n</cs:chargeBoxIdentity>',
+     "identity-whitespace"),
+])
+def test_charge_box_identity_where_stations_put_it(live_url, station, seed, header, quirk):
+    ok(call(live_url, None, "<cs:heartbeatRequest/>", extra_headers=header), "Heartbeat")
+    (cb,) = seed.scalars(select(ChargeBox))
+    assert cb.last_heartbeat_at is not None
+    assert quirk in seed.scalars(select(StationQuirk.code).where(
+        StationQuirk.charge_box_pk == cb.id))
+
+
+def test_unusable_from_addresses_are_repaired_and_recorded(database_url, tmp_path):
+    """wsa:From of real stations: empty host, localhost, no scheme, the word anonymous; the
+    station talks from 10.0.0.7 (behind a trusted proxy, as a station on a VPN would)."""
+    import ipaddress
+
+    import requests
+
+    from conftest import Seed, make_settings, serve_wsgi
+    from soapgw.app import Gateway, create_app
+    from soapgw.store.migrate import upgrade
+    gateway = Gateway.from_settings(make_settings(
+        database_url, tmp_path, trusted_proxies=(ipaddress.ip_network("127.0.0.1/32"),)))
+    upgrade(gateway.engine)
+    url, server = serve_wsgi(create_app(gateway=gateway))
+    seed = Seed(gateway)
+    seed.station("CB1")
+    try:
+        for announced in ("http://:8082/", "http://localhost:8080/", "localhost:8095",
+                          "anonymous"):
+            response = requests.post(
+                url + "/services/CentralSystemService", timeout=30,
+                data=envelope("CB1", "<cs:heartbeatRequest/>", from_address=announced),
+                headers={"Content-Type": "application/soap+xml", "X-Forwarded-For": "10.0.0.7"})
+            ok(response, "Heartbeat")
+        history = seed.scalars(select(EndpointChange.address).order_by(EndpointChange.id))
+        assert history == ["http://10.0.0.7:8082/", "http://10.0.0.7:8080/",
+                           "http://10.0.0.7:8095/"]
+        (cb,) = seed.scalars(select(ChargeBox))
+        assert cb.endpoint_address == "http://10.0.0.7:8095/"  # "anonymous" changes nothing
+        assert (cb.endpoint_peer_host, cb.endpoint_verdict) == ("10.0.0.7", "allowed")
+        assert {"endpoint-empty-host", "endpoint-localhost", "anonymous"} <= set(
+            seed.scalars(select(StationQuirk.code)))
+    finally:
+        server.shutdown()
+        server.server_close()
+        gateway.engine.dispose()

@@ -18,7 +18,7 @@ from spyne import Boolean, ComplexModel, DateTime, Decimal as SpyneDecimal, Inte
 from spyne import XmlData
 
 from soapgw.core.errors import ErrorCode, OcppError
-from soapgw.core.timestamps import TimestampError, format_timestamp, parse_timestamp
+from soapgw.core.timestamps import TimestampError, parse_timestamp
 from soapgw.soap.schema.base import Operation, named
 
 _INTEGER = re.compile(r"^[+-]?\d+$")
@@ -51,6 +51,13 @@ class _Check:
     message: str | None = None
 
 
+def _exact(value) -> str:
+    """xs:dateTime in UTC keeping every microsecond the station sent (stored as sent)."""
+    if value.microsecond:
+        return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def _check_simple(kind, text: str) -> _Check:
     """Validate one simple value against its spyne type."""
     base = named(kind)
@@ -59,7 +66,7 @@ def _check_simple(kind, text: str) -> _Check:
             value, had_zone = parse_timestamp(text)
         except TimestampError as exc:
             return _Check(None, "type", message=str(exc))
-        return _Check(format_timestamp(value), quirk=None if had_zone else "timestamp-without-zone")
+        return _Check(_exact(value), quirk=None if had_zone else "timestamp-without-zone")
     if issubclass(base, Integer):
         if not _INTEGER.match(text):
             return _Check(None, "type", message=f"{text!r} is not an integer")
@@ -82,6 +89,10 @@ def _check_simple(kind, text: str) -> _Check:
     if isinstance(max_len, int) and len(text) > max_len:
         return _Check(text, quirk="too-long")
     return _Check(text)
+
+
+def _is_nil(element: etree._Element) -> bool:
+    return (element.get(f"{{{_XSI}}}nil") or "").strip() in ("true", "1")
 
 
 def _is_typed(kind) -> bool:
@@ -126,6 +137,10 @@ def read_element(element: etree._Element, complex_type, namespace: str, reading:
         if order[name] < last_index:
             reading.quirk("out-of-order", f"{where}: {name} comes after a later element")
         last_index = max(last_index, order[name])
+        if _is_nil(child):  # OCPP elements are not nillable: xsi:nil says "no value"
+            reading.quirk("nil-element", f"{where}: {name} is xsi:nil, taken as absent")
+            element.remove(child)
+            continue
         counts[name] = counts.get(name, 0) + 1
         kind = kinds[name]
         child_path = f"{path}.{name}" if path else name

@@ -219,6 +219,9 @@ class CentralSystemEndpoint:
                 if qname.namespace != exchange_namespace(envelope):
                     quirks.append(("identity-namespace",
                                    f"chargeBoxIdentity in namespace {qname.namespace}"))
+                if qname.localname != "chargeBoxIdentity":
+                    quirks.append(("identity-element-name",
+                                   f"chargeBoxIdentity header named {qname.localname}"))
                 continue
             if is_addressing(header):
                 continue
