@@ -30,8 +30,10 @@ from soapgw.soap_in.versions import INBOUND, UNSUPPORTED, InboundVersion
 from soapgw.soap_in.wsdl_documents import WsdlDocuments
 from soapgw.store import journal
 from soapgw.store.journal import JournalRecord
+from soapgw.store.models import ChargeBox
 
 log = logging.getLogger(__name__)
+_IDENTITY_MAX = ChargeBox.__table__.c.charge_box_id.type.length
 
 
 class SoapLevelFault(Exception):
@@ -185,6 +187,10 @@ class CentralSystemEndpoint:
         if not identity:
             raise OcppError(ErrorCode.PROTOCOL_ERROR,
                             "the chargeBoxIdentity SOAP header is missing or empty")
+        if len(identity) > _IDENTITY_MAX:  # never cut: a cut identity could name another station
+            raise OcppError(ErrorCode.PROTOCOL_ERROR,
+                            f"the chargeBoxIdentity has {len(identity)} characters, more than "
+                            f"the {_IDENTITY_MAX} this central system stores")
         call = StationCall(charge_box_id=identity, action=exchange.operation.name,
                            ocpp_version=exchange.ocpp_version,
                            soap_version=exchange.soap_version,

@@ -7,7 +7,7 @@ from sqlalchemy import (BigInteger, Boolean, ForeignKey, Index, Integer, LargeBi
                         String, Text, UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from soapgw.core.timestamps import now
-from soapgw.store.types import UtcDateTime
+from soapgw.store.types import BoundedString, UtcDateTime
 
 
 class Base(DeclarativeBase):
@@ -25,17 +25,17 @@ class ChargeBox(Base):
     ocpp_version: Mapped[str | None] = mapped_column(String(8))  # "1.5" | "1.6"
     ocpp_transport: Mapped[str | None] = mapped_column(String(8))  # "SOAP" | "JSON"
     soap_version: Mapped[str | None] = mapped_column(String(4))  # "1.1" | "1.2"
-    vendor: Mapped[str | None] = mapped_column(String(255))
-    model: Mapped[str | None] = mapped_column(String(255))
-    charge_point_serial_number: Mapped[str | None] = mapped_column(String(255))
-    charge_box_serial_number: Mapped[str | None] = mapped_column(String(255))
-    firmware_version: Mapped[str | None] = mapped_column(String(255))
-    iccid: Mapped[str | None] = mapped_column(String(255))
-    imsi: Mapped[str | None] = mapped_column(String(255))
-    meter_type: Mapped[str | None] = mapped_column(String(255))
-    meter_serial_number: Mapped[str | None] = mapped_column(String(255))
+    vendor: Mapped[str | None] = mapped_column(BoundedString(255))
+    model: Mapped[str | None] = mapped_column(BoundedString(255))
+    charge_point_serial_number: Mapped[str | None] = mapped_column(BoundedString(255))
+    charge_box_serial_number: Mapped[str | None] = mapped_column(BoundedString(255))
+    firmware_version: Mapped[str | None] = mapped_column(BoundedString(255))
+    iccid: Mapped[str | None] = mapped_column(BoundedString(255))
+    imsi: Mapped[str | None] = mapped_column(BoundedString(255))
+    meter_type: Mapped[str | None] = mapped_column(BoundedString(255))
+    meter_serial_number: Mapped[str | None] = mapped_column(BoundedString(255))
     # Where commands go: learnt from wsa:From (or its fallbacks), or pinned by an admin.
-    endpoint_address: Mapped[str | None] = mapped_column(String(2048))
+    endpoint_address: Mapped[str | None] = mapped_column(BoundedString(2048))
     endpoint_source: Mapped[str | None] = mapped_column(String(20))
     endpoint_pinned: Mapped[bool] = mapped_column(Boolean, default=False)
     # Callback safety (soapgw.core.commands.callback_policy): where the station's requests come
@@ -48,9 +48,9 @@ class ChargeBox(Base):
     last_boot_at: Mapped[datetime | None]
     last_heartbeat_at: Mapped[datetime | None]
     last_message_at: Mapped[datetime | None]
-    firmware_status: Mapped[str | None] = mapped_column(String(40))
+    firmware_status: Mapped[str | None] = mapped_column(BoundedString(40))
     firmware_status_at: Mapped[datetime | None]
-    diagnostics_status: Mapped[str | None] = mapped_column(String(40))
+    diagnostics_status: Mapped[str | None] = mapped_column(BoundedString(40))
     diagnostics_status_at: Mapped[datetime | None]
     note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=now)
@@ -67,9 +67,9 @@ class EndpointChange(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     charge_box_pk: Mapped[int] = mapped_column(ForeignKey("charge_box.id", ondelete="CASCADE"),
                                                index=True)
-    address: Mapped[str | None] = mapped_column(String(2048))
+    address: Mapped[str | None] = mapped_column(BoundedString(2048))
     source: Mapped[str] = mapped_column(String(20))
-    announced: Mapped[str | None] = mapped_column(String(2048))  # what the station sent
+    announced: Mapped[str | None] = mapped_column(BoundedString(2048))  # what the station sent
     changed_at: Mapped[datetime] = mapped_column(default=now)
 
 
@@ -109,11 +109,11 @@ class ConnectorStatus(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     connector_pk: Mapped[int] = mapped_column(ForeignKey("connector.id", ondelete="CASCADE"))
-    status: Mapped[str] = mapped_column(String(40))
-    error_code: Mapped[str | None] = mapped_column(String(40))
-    info: Mapped[str | None] = mapped_column(String(255))
-    vendor_id: Mapped[str | None] = mapped_column(String(255))
-    vendor_error_code: Mapped[str | None] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(BoundedString(40))
+    error_code: Mapped[str | None] = mapped_column(BoundedString(40))
+    info: Mapped[str | None] = mapped_column(BoundedString(255))
+    vendor_id: Mapped[str | None] = mapped_column(BoundedString(255))
+    vendor_error_code: Mapped[str | None] = mapped_column(BoundedString(255))
     status_timestamp: Mapped[datetime]
     received_at: Mapped[datetime] = mapped_column(default=now)
 
@@ -124,7 +124,7 @@ class IdTag(Base):
     __tablename__ = "id_tag"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    id_tag: Mapped[str] = mapped_column(String(255), unique=True)
+    id_tag: Mapped[str] = mapped_column(BoundedString(255), unique=True)
     parent_id_tag: Mapped[str | None] = mapped_column(String(255))
     expiry_date: Mapped[datetime | None]
     max_active_transactions: Mapped[int] = mapped_column(Integer, default=1)  # 0: no limit
@@ -163,15 +163,15 @@ class Transaction(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     connector_pk: Mapped[int] = mapped_column(ForeignKey("connector.id", ondelete="CASCADE"))
-    id_tag: Mapped[str] = mapped_column(String(255))
+    id_tag: Mapped[str] = mapped_column(BoundedString(255))
     start_timestamp: Mapped[datetime]
     meter_start: Mapped[int] = mapped_column(BigInteger)
     reservation_id: Mapped[int | None] = mapped_column(Integer)
     start_status: Mapped[str] = mapped_column(String(20))  # the idTagInfo status answered
     stop_timestamp: Mapped[datetime | None]
     meter_stop: Mapped[int | None] = mapped_column(BigInteger)
-    stop_reason: Mapped[str | None] = mapped_column(String(40))
-    stop_id_tag: Mapped[str | None] = mapped_column(String(255))
+    stop_reason: Mapped[str | None] = mapped_column(BoundedString(40))
+    stop_id_tag: Mapped[str | None] = mapped_column(BoundedString(255))
     stopped_by: Mapped[str | None] = mapped_column(String(20))  # station | operator
     started_received_at: Mapped[datetime] = mapped_column(default=now)
     stopped_received_at: Mapped[datetime | None]
@@ -190,8 +190,8 @@ class FailedStop(Base):
     transaction_id: Mapped[int | None] = mapped_column(BigInteger)
     stop_timestamp: Mapped[datetime | None]
     meter_stop: Mapped[int | None] = mapped_column(BigInteger)
-    stop_reason: Mapped[str | None] = mapped_column(String(40))
-    id_tag: Mapped[str | None] = mapped_column(String(255))
+    stop_reason: Mapped[str | None] = mapped_column(BoundedString(40))
+    id_tag: Mapped[str | None] = mapped_column(BoundedString(255))
     fail_reason: Mapped[str] = mapped_column(Text)
     received_at: Mapped[datetime] = mapped_column(default=now)
 
@@ -209,12 +209,12 @@ class MeterValueRow(Base):
                                                                   ondelete="CASCADE"))
     value_timestamp: Mapped[datetime]
     value: Mapped[str] = mapped_column(Text)
-    context: Mapped[str | None] = mapped_column(String(40))
-    format: Mapped[str | None] = mapped_column(String(20))
-    measurand: Mapped[str | None] = mapped_column(String(60))
-    phase: Mapped[str | None] = mapped_column(String(10))
-    location: Mapped[str | None] = mapped_column(String(20))
-    unit: Mapped[str | None] = mapped_column(String(20))
+    context: Mapped[str | None] = mapped_column(BoundedString(40))
+    format: Mapped[str | None] = mapped_column(BoundedString(20))
+    measurand: Mapped[str | None] = mapped_column(BoundedString(60))
+    phase: Mapped[str | None] = mapped_column(BoundedString(10))
+    location: Mapped[str | None] = mapped_column(BoundedString(20))
+    unit: Mapped[str | None] = mapped_column(BoundedString(20))
     source: Mapped[str] = mapped_column(String(20))  # MeterValues | StopTransaction
 
 
@@ -227,10 +227,10 @@ class DataTransferRecord(Base):
     charge_box_pk: Mapped[int] = mapped_column(ForeignKey("charge_box.id", ondelete="CASCADE"),
                                                index=True)
     direction: Mapped[str] = mapped_column(String(4))  # in | out
-    vendor_id: Mapped[str] = mapped_column(String(255))
-    message_id: Mapped[str | None] = mapped_column(String(255))
+    vendor_id: Mapped[str] = mapped_column(BoundedString(255))
+    message_id: Mapped[str | None] = mapped_column(BoundedString(255))
     data: Mapped[str | None] = mapped_column(Text)
-    status: Mapped[str | None] = mapped_column(String(40))
+    status: Mapped[str | None] = mapped_column(BoundedString(40))
     response_data: Mapped[str | None] = mapped_column(Text)
     received_at: Mapped[datetime] = mapped_column(default=now)
 
@@ -246,7 +246,7 @@ class UnknownChargeBox(Base):
     last_seen: Mapped[datetime] = mapped_column(default=now)
     attempts: Mapped[int] = mapped_column(Integer, default=1)
     last_action: Mapped[str | None] = mapped_column(String(60))
-    last_address: Mapped[str | None] = mapped_column(String(2048))
+    last_address: Mapped[str | None] = mapped_column(BoundedString(2048))
 
 
 class Setting(Base):
@@ -267,16 +267,16 @@ class JournalEntry(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime] = mapped_column(default=now)
-    charge_box_id: Mapped[str | None] = mapped_column(String(255))
+    charge_box_id: Mapped[str | None] = mapped_column(BoundedString(255))
     direction: Mapped[str] = mapped_column(String(4))  # in | out
     action: Mapped[str | None] = mapped_column(String(80))
-    message_id: Mapped[str | None] = mapped_column(String(255))
-    relates_to: Mapped[str | None] = mapped_column(String(255))
+    message_id: Mapped[str | None] = mapped_column(BoundedString(255))
+    relates_to: Mapped[str | None] = mapped_column(BoundedString(255))
     ocpp_version: Mapped[str | None] = mapped_column(String(8))
     soap_version: Mapped[str | None] = mapped_column(String(4))
     http_status: Mapped[int | None] = mapped_column(Integer)
     duration_ms: Mapped[float | None]
-    peer: Mapped[str | None] = mapped_column(String(255))
+    peer: Mapped[str | None] = mapped_column(BoundedString(255))
     fault_code: Mapped[str | None] = mapped_column(String(60))
     raw: Mapped[bytes] = mapped_column(LargeBinary)
 

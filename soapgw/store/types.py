@@ -1,7 +1,7 @@
 """Column types shared by the models and the migrations (keep it stable: migrations import it)."""
 from __future__ import annotations
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, String
 from sqlalchemy.types import TypeDecorator
 
 from soapgw.core.timestamps import utc
@@ -21,3 +21,26 @@ class UtcDateTime(TypeDecorator):
 
     def process_result_value(self, value, dialect):
         return None if value is None else utc(value)
+
+
+class BoundedString(TypeDecorator):
+    """VARCHAR(n) for text that stations send: a longer value is cut to ``n`` characters
+    instead of failing the statement (PostgreSQL refuses it; SQLite would keep it whole).
+
+    Stations send strings longer than the schema allows (recorded as the quirk ``too-long``
+    or ``invalid-value`` with the value as sent); the columns hold several times the schema's
+    lengths, so this only cuts what no OCPP field can mean, and keeps the message. Same DDL
+    as ``String(n)``: no migration.
+    """
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, length: int):
+        super().__init__(length)
+        self.length = length
+
+    def process_bind_param(self, value, dialect):
+        if isinstance(value, str) and len(value) > self.length:
+            return value[:self.length]
+        return value
