@@ -58,3 +58,84 @@ def test_malformed_sample_gets_a_fault_and_a_journal_entry(live_url, seed):
     assert fault_subcode(response.content) == "FormationViolation"
     incoming = seed.scalars(select(JournalEntry).where(JournalEntry.direction == "in"))
     assert [entry.raw for entry in incoming] == [data]
+
+
+def _values(data: bytes, *names: str) -> dict[str, str | None]:
+    """Text of the first element of each local name in the sample (read at test time)."""
+    root = etree.fromstring(data)
+    found = {}
+    for name in names:
+        texts = root.xpath(f"//*[local-name()='{name}']/text()")
+        found[name] = texts[0].strip() if texts else None
+    return found
+
+
+def _utc(text: str):
+    from soapgw.core.timestamps import parse_timestamp
+    return parse_timestamp(text)[0]
+
+
+def test_field_samples_are_stored_as_sent(live_url, seed):
+    """What each real 1.6 station said is in the database, field by field, whatever its
+    prefixes, element order, missing fields or mustUnderstand headers."""
+    from soapgw.store.models import (ChargeBox, Connector, ConnectorStatus, MeterValueRow,
+                                     Transaction)
+    boot_fields = ("chargePointVendor", "chargePointModel", "chargePointSerialNumber",
+                   "chargeBoxSerialNumber", "firmwareVersion", "iccid", "imsi", "meterType",
+                   "meterSerialNumber")
+    for sample in REQUESTS_16:
+        data = (SAMPLES / sample).read_bytes()
+        identity = identity_of(data)
+        seed.station(identity)
+        for tag in id_tags_of(data):
+            seed.tag(tag)
+        assert post(live_url, data).status_code == 200, sample
+
+        (cb,) = seed.scalars(select(ChargeBox).where(ChargeBox.charge_box_id == identity))
+        assert (cb.ocpp_version, cb.soap_version) == ("1.6", "1.2")
+        operation = sample.split("_")[1]
+        if operation == "BootNotification":
+            sent = _values(data, *boot_fields)
+            assert [cb.vendor, cb.model, cb.charge_point_serial_number,
+                    cb.charge_box_serial_number, cb.firmware_version, cb.iccid, cb.imsi,
+                    cb.meter_type, cb.meter_serial_number] == [sent[f] for f in boot_fields]
+            assert cb.last_boot_at is not None
+        elif operation == "Heartbeat":
+            assert cb.last_heartbeat_at is not None
+        elif operation == "FirmwareStatusNotification":
+            assert cb.firmware_status == _values(data, "status")["status"]
+        elif operation == "StatusNotification":
+            sent = _values(data, "connectorId", "status", "errorCode", "info", "timestamp",
+                           "vendorId", "vendorErrorCode")
+            (row,) = seed.rows(select(Connector.connector_id, ConnectorStatus.status,
+                                      ConnectorStatus.error_code, ConnectorStatus.info,
+                                      ConnectorStatus.status_timestamp,
+                                      ConnectorStatus.vendor_id,
+                                      ConnectorStatus.vendor_error_code)
+                               .join(Connector).where(Connector.charge_box_pk == cb.id))
+            assert tuple(row) == (int(sent["connectorId"]), sent["status"], sent["errorCode"],
+                                  sent["info"], _utc(sent["timestamp"]), sent["vendorId"],
+                                  sent["vendorErrorCode"])
+        elif operation == "StartTransaction":  # meterStart before timestamp in the sample
+            sent = _values(data, "connectorId", "idTag", "meterStart", "timestamp")
+            (row,) = seed.rows(select(Connector.connector_id, Transaction.id_tag,
+                                      Transaction.meter_start, Transaction.start_timestamp)
+                               .join(Connector).where(Connector.charge_box_pk == cb.id))
+            assert tuple(row) == (int(sent["connectorId"]), sent["idTag"],
+                                  int(sent["meterStart"]), _utc(sent["timestamp"]))
+        elif operation == "MeterValues":  # value last in its sampledValue in the sample
+            sent = _values(data, "connectorId", "timestamp", "value", "context", "measurand",
+                           "location", "unit")
+            (row,) = seed.rows(select(Connector.connector_id, MeterValueRow.value_timestamp,
+                                      MeterValueRow.value, MeterValueRow.context,
+                                      MeterValueRow.measurand, MeterValueRow.location,
+                                      MeterValueRow.unit, MeterValueRow.transaction_pk)
+                               .join(Connector).where(Connector.charge_box_pk == cb.id))
+            assert tuple(row) == (int(sent["connectorId"]), _utc(sent["timestamp"]),
+                                  sent["value"], sent["context"], sent["measurand"],
+                                  sent["location"], sent["unit"], None)
+        else:
+            pytest.fail(f"no check for {sample}")
+    codes = dict(seed.rows(select(StationQuirk.code, StationQuirk.detail)))
+    assert "unknown-transaction" in codes  # the sample's transactionId is not ours
+    assert "chargePointModel is missing" in codes["missing-required"]

@@ -405,3 +405,53 @@ def test_malformed_15_sample_gets_a_formation_violation_and_a_journal_entry(live
     assert [(e.direction, e.raw == data, e.fault_code) for e in entries] == [
         ("in", True, None), ("out", False, "FormationViolation")]
     assert entries[1].http_status == 400
+
+
+def test_15_field_samples_are_stored_as_sent(live_url, seed):
+    """gSOAP-style headers (mustUnderstand To/Action, From with an empty host), default
+    namespaces, a pretty-printed MessageID: what the stations said is in the database."""
+    from soapgw.core.timestamps import parse_timestamp
+    samples = [s for s in REQUESTS_15 if s != MALFORMED]
+    for sample in samples:
+        data = (SAMPLES / sample).read_bytes()
+        (identity,) = _texts(data, "chargeBoxIdentity")
+        seed.station(identity)
+        response = post(live_url, data)
+        assert response.status_code == 200, sample
+        (message_id,) = _texts(data, "MessageID")  # stripped: the sample has a newline in it
+        assert etree.fromstring(response.content).xpath(
+            "//a:RelatesTo/text()", namespaces={"a": WSA}) == [message_id]
+        (cb,) = seed.scalars(select(ChargeBox).where(ChargeBox.charge_box_id == identity))
+        assert cb.ocpp_version == "1.5"
+        operation = sample.split("_")[1]
+        if operation == "Authorize":
+            assert text_of(body_of(response.content), "status") == "Invalid"  # tag unknown
+        elif operation == "DataTransfer":
+            (row,) = seed.rows(select(DataTransferRecord.vendor_id, DataTransferRecord.message_id,
+                                      DataTransferRecord.data, DataTransferRecord.status)
+                               .where(DataTransferRecord.charge_box_pk == cb.id))
+            assert tuple(row) == (*(_texts(data, n)[0] for n in ("vendorId", "messageId",
+                                                                  "data")), "UnknownVendorId")
+        elif operation == "StopTransaction":  # not one of ours: a failed stop, answered
+            (row,) = seed.rows(select(FailedStop.transaction_id, FailedStop.id_tag,
+                                      FailedStop.meter_stop, FailedStop.stop_timestamp)
+                               .where(FailedStop.charge_box_pk == cb.id))
+            sent = {n: _texts(data, n)[0] for n in ("transactionId", "idTag", "meterStop",
+                                                    "timestamp")}
+            assert tuple(row) == (int(sent["transactionId"]), sent["idTag"],
+                                  int(sent["meterStop"]), parse_timestamp(sent["timestamp"])[0])
+        else:
+            pytest.fail(f"no check for {sample}")
+    # From http://:8082/ (gSOAP) from a loopback peer: nothing usable, recorded as a quirk
+    assert "endpoint-empty-host" in seed.scalars(select(StationQuirk.code))
+    assert len(seed.scalars(select(JournalEntry))) == 2 * len(samples)
+
+
+@pytest.mark.parametrize("path, ns", [("OCPP15", CS15), ("OCPP16", CS16), ("OCPP15", CS16)])
+def test_version_specific_paths_take_messages_too(live_url, station, seed, path, ns):
+    # dispatch is by the namespace of the Body child, whatever the path
+    response = post(live_url, envelope(station, "<cs:heartbeatRequest/>", ns=ns),
+                    path=f"{SERVICE_PATH}{path}")
+    assert response.status_code == 200, response.text
+    assert body_of(response.content).tag == f"{{{ns}}}heartbeatResponse"
+    assert seed.scalars(select(ChargeBox.ocpp_version)) == ["1.5" if ns == CS15 else "1.6"]
