@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from conftest import make_settings
 from outbound_support import register_station, results, station_server
+from soapgw.core.commands.operations import BY_VERSION
 from soapgw.core.commands.runner import TaskRunner, Timeouts
 from soapgw.soap_out.client import SoapSender
 from soapgw.store.models import ChargeBox, Task, TaskResult
@@ -102,6 +103,88 @@ def test_command_runs_as_a_task_and_its_page_shows_the_answer(client, runner, ga
     listing = client.get("/operations/").text
     assert f'href="/operations/tasks/{task_id}"' in listing and "1 answered" in listing
 
+
+
+PROFILE = {"chargingProfileId": 9, "stackLevel": 0, "chargingProfilePurpose": "TxDefaultProfile",
+           "chargingProfileKind": "Absolute", "chargingSchedule": {
+               "chargingRateUnit": "A", "startSchedule": "2030-01-01T00:00:00Z",
+               "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 16.5}]}}
+FORMS = {  # what an operator types -> the OCPP-J 1.6 payload the task gets
+    "CancelReservation": ({"p_reservationId": "5"}, {"reservationId": 5}),
+    "ChangeAvailability": ({"p_connectorId": "0", "p_type": "Inoperative"},
+                           {"connectorId": 0, "type": "Inoperative"}),
+    "ChangeConfiguration": ({"p_key": " HeartbeatInterval ", "p_value": "600"},
+                            {"key": "HeartbeatInterval", "value": "600"}),
+    "ClearCache": ({}, {}),
+    "ClearChargingProfile": ({"p_id": "", "p_connectorId": "1", "p_stackLevel": "",
+                              "p_chargingProfilePurpose": "TxDefaultProfile"},
+                             {"connectorId": 1, "chargingProfilePurpose": "TxDefaultProfile"}),
+    "DataTransfer": ({"p_vendorId": "com.example", "p_messageId": "", "p_data": "hello"},
+                     {"vendorId": "com.example", "data": "hello"}),
+    "GetCompositeSchedule": ({"p_connectorId": "1", "p_duration": "3600",
+                              "p_chargingRateUnit": ""}, {"connectorId": 1, "duration": 3600}),
+    "GetConfiguration": ({"p_key": "HeartbeatInterval\r\n\r\n NoSuchKey "},
+                         {"key": ["HeartbeatInterval", "NoSuchKey"]}),
+    "GetDiagnostics": ({"p_location": "ftp://diag.example/up/", "p_retries": "2",
+                        "p_retryInterval": "", "p_startTime": "2030-01-01T00:00",
+                        "p_stopTime": ""},
+                       {"location": "ftp://diag.example/up/", "retries": 2,
+                        "startTime": "2030-01-01T00:00:00Z"}),
+    "GetLocalListVersion": ({}, {}),
+    "RemoteStartTransaction": ({"p_idTag": "TAG1", "p_connectorId": ""}, {"idTag": "TAG1"}),
+    "RemoteStopTransaction": ({"p_transactionId": "42"}, {"transactionId": 42}),
+    "ReserveNow": ({"p_connectorId": "1", "p_expiryDate": "2030-01-01T10:00", "p_idTag": "TAG1",
+                    "p_parentIdTag": "", "p_reservationId": "77"},
+                   {"connectorId": 1, "expiryDate": "2030-01-01T10:00:00Z", "idTag": "TAG1",
+                    "reservationId": 77}),
+    "Reset": ({"p_type": "Hard"}, {"type": "Hard"}),
+    "SendLocalList": ({"p_listVersion": "3", "p_updateType": "Full",
+                       "p_localAuthorizationList": '[{"idTag": "TAG1", "idTagInfo": '
+                                                   '{"status": "Accepted"}}]'},
+                      {"listVersion": 3, "updateType": "Full", "localAuthorizationList": [
+                          {"idTag": "TAG1", "idTagInfo": {"status": "Accepted"}}]}),
+    "SetChargingProfile": ({"p_connectorId": "1", "p_csChargingProfiles": json.dumps(PROFILE)},
+                           {"connectorId": 1, "csChargingProfiles": PROFILE}),
+    "TriggerMessage": ({"p_requestedMessage": "MeterValues", "p_connectorId": "1"},
+                       {"requestedMessage": "MeterValues", "connectorId": 1}),
+    "UnlockConnector": ({"p_connectorId": "2"}, {"connectorId": 2}),
+    "UpdateFirmware": ({"p_location": "https://fw.example/fw.bin",
+                        "p_retrieveDate": "2030-01-01T00:00", "p_retries": "",
+                        "p_retryInterval": "60"},
+                       {"location": "https://fw.example/fw.bin",
+                        "retrieveDate": "2030-01-01T00:00:00Z", "retryInterval": 60}),
+}
+FORM_CASES = [(v, op) for v in ("1.5", "1.6") for op in BY_VERSION[v]]
+
+
+def test_forms_cover_every_operation():
+    assert set(FORMS) == set(BY_VERSION["1.6"]) >= set(BY_VERSION["1.5"])
+
+
+@pytest.mark.parametrize("version,operation", FORM_CASES,
+                         ids=[f"{v}-{o}" for v, o in FORM_CASES])
+def test_every_operation_form_sends_its_payload(client, runner, gateway, version, operation):
+    """Each form of each version, filled in as an operator would, becomes the OCPP-J payload
+    of a task that a real station answers."""
+    data, payload = FORMS[operation]
+    with station_server(version) as (station, address):
+        register_station(gateway.sessions, "CB-FORM", version, address)
+        page = client.get(f"/operations/{operation}/{version}")
+        assert page.status_code == 200
+        assert all(f'name="{name}"' in page.text for name in data)
+        response = submit(client, f"/operations/{operation}/{version}",
+                          {"stations": "CB-FORM", **data})
+        assert response.status_code == 302, response.text
+        task_id = int(response.headers["Location"].rsplit("/", 1)[1])
+        assert runner.wait(task_id, timeout=30)
+    with gateway.sessions() as db:
+        task = db.get(Task, task_id)
+        (result,) = task.results
+        assert json.loads(task.payload) == payload
+        assert (result.state, result.error) == ("answered", None)
+    assert [r.operation for r in station.received][:1] == [operation]
+    html = client.get(f"/operations/tasks/{task_id}").text
+    assert "answered" in html and 'http-equiv="refresh"' not in html
 
 
 def _run_from_the_form(client, runner, operation: str, data: dict) -> str:
