@@ -150,6 +150,18 @@ def test_detail_shows_boot_data_connectors_history_quirks_and_journal(client, li
     assert 'class="badge online"' in html
 
 
+
+def test_detail_shows_firmware_and_diagnostics_status(client, rows, live_url):
+    station = rows.station("CB-FW")
+    for body in ("<cs:firmwareStatusNotificationRequest><cs:status>Installed</cs:status>"
+                 "</cs:firmwareStatusNotificationRequest>",
+                 "<cs:diagnosticsStatusNotificationRequest><cs:status>UploadFailed</cs:status>"
+                 "</cs:diagnosticsStatusNotificationRequest>"):
+        assert post(live_url, envelope("CB-FW", body)).status_code == 200
+    html = " ".join(client.get(f"/chargepoints/{station.id}").text.split())
+    assert "<th>Firmware status</th><td>Installed <span" in html
+    assert "<th>Diagnostics status</th><td>UploadFailed <span" in html
+
 def test_registration_status_and_pinned_endpoint(client, rows, gateway):
     station = rows.station("CB-E", endpoint_address="http://192.0.2.9/old",
                            endpoint_source="wsa:From")
