@@ -123,6 +123,17 @@ def test_operator_reserves_and_charges_a_simulated_station(site, page, simulatio
     expect(reservation.locator("td").first).to_have_text(str(RESERVATION_ID))
     shot(page, "13-reservations")
 
+    # GetConfiguration: the station's keys come back as a table (and are kept for the
+    # charge point page).
+    open_operation(page, "GetConfiguration", station)
+    page.fill("#p_key", "HeartbeatInterval\nMeterValueSampleInterval\nNoSuchKey")
+    page.click("main button[type=submit]")
+    rich = page.locator("table.list tbody tr", has_text=station).locator(".rich")
+    expect(rich.locator("table.list tbody tr")).to_have_count(2, timeout=WAIT_MS)
+    expect(rich.locator("table.list tbody tr").first).to_contain_text("HeartbeatInterval")
+    expect(rich).to_contain_text("Unknown keys: NoSuchKey")
+    shot(page, "12b-task-page-configuration-keys")
+
     # RemoteStartTransaction for the reserving tag: the station starts charging.
     open_operation(page, "RemoteStartTransaction", station)
     page.fill("#p_idTag", TAG)
