@@ -84,9 +84,15 @@ class SpyneRunner:
         server = self._servers[envelope.soap_version]
         app = server.app
         ctx = MethodContext(server, MethodContext.SERVER)
-        ctx.in_document = (envelope.root, {})
+        # What spyne's decompose_incoming_envelope() would find, from our own parse: it looks
+        # Header and Body up with two namespaced XPath queries, compiled on every call
+        # (about 12% of a Heartbeat's CPU under gunicorn).
+        ctx.in_document = envelope.root
+        ctx.in_header_doc = envelope.headers or None
+        ctx.in_body_doc = envelope.body
+        ctx.method_request_string = envelope.body.tag
         try:
-            app.in_protocol.decompose_incoming_envelope(ctx, app.in_protocol.REQUEST)
+            app.in_protocol.validate_body(ctx, app.in_protocol.REQUEST)
             (ctx,) = app.in_protocol.generate_method_contexts(ctx)
             app.in_protocol.deserialize(ctx, app.in_protocol.REQUEST)
         except Fault as fault:
