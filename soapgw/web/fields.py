@@ -98,6 +98,16 @@ class UtcDateTimeField(StringField):
         return self.data or ""
 
 
+def period_conditions(column, start: UtcDateTimeField, end: UtcDateTimeField) -> list:
+    """WHERE conditions for a period filter: from ``start`` (included) to ``end`` (excluded)."""
+    conditions = []
+    if start.value:
+        conditions.append(column >= start.value)
+    if end.value:
+        conditions.append(column < end.value)
+    return conditions
+
+
 def date_range_problem(start: UtcDateTimeField, end: UtcDateTimeField) -> bool:
     """Mark ``end`` when it comes before ``start``; True when there was a problem."""
     if start.value and end.value and end.value < start.value:

@@ -8,8 +8,8 @@ from wtforms.validators import Length, Optional
 
 from soapgw.store.models import JournalEntry
 from soapgw.web.db import db
-from soapgw.web.fields import (FilterForm, UtcDateTimeField, date_range_problem,
-                                options)
+from soapgw.web.fields import (FilterForm, UtcDateTimeField, date_range_problem, options,
+                               period_conditions)
 from soapgw.web.paging import paginate
 from soapgw.web.xmlview import pretty
 
@@ -51,10 +51,7 @@ def index():
         query = query.where(JournalEntry.action.in_((action, action + "Response")))
     if data["direction"]:
         query = query.where(JournalEntry.direction == data["direction"])
-    if form.since.value:
-        query = query.where(JournalEntry.created_at >= form.since.value)
-    if form.until.value:
-        query = query.where(JournalEntry.created_at < form.until.value)
+    query = query.where(*period_conditions(JournalEntry.created_at, form.since, form.until))
     # No total: the journal is the biggest table there is, and counting it is slow.
     page = paginate(db(), query.order_by(JournalEntry.created_at.desc(), JournalEntry.id.desc()),
                     count=False)

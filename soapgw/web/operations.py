@@ -22,7 +22,8 @@ from soapgw.core.commands.operations import BY_VERSION, OCPP16
 from soapgw.core.timestamps import TimestampError, format_timestamp, parse_timestamp
 from soapgw.store.models import ChargeBox, ConfigurationKey, Task, TaskResult
 from soapgw.web.db import db
-from soapgw.web.fields import FilterForm, UtcDateTimeField, date_range_problem, options
+from soapgw.web.fields import (FilterForm, UtcDateTimeField, date_range_problem, options,
+                               period_conditions)
 from soapgw.web.paging import paginate
 
 bp = Blueprint("operations", __name__, url_prefix="/operations")
@@ -193,10 +194,7 @@ def _task_conditions(form: TaskFilter) -> list:
         conditions.append(Task.origin == data["origin"])
     if data["state"] == "open":
         conditions.append(Task.finished_at.is_(None))
-    if form.created_from.value:
-        conditions.append(Task.created_at >= form.created_from.value)
-    if form.created_to.value:
-        conditions.append(Task.created_at < form.created_to.value)
+    conditions += period_conditions(Task.created_at, form.created_from, form.created_to)
     of_result = []
     if data["station"]:
         of_result.append(TaskResult.charge_box_id == data["station"].strip())

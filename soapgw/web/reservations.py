@@ -9,8 +9,8 @@ from wtforms.validators import Length, Optional
 from soapgw.core.timestamps import now
 from soapgw.store.models import ChargeBox, Connector, Reservation
 from soapgw.web.db import db
-from soapgw.web.fields import (FilterForm, UtcDateTimeField, date_range_problem,
-                                options)
+from soapgw.web.fields import (FilterForm, UtcDateTimeField, date_range_problem, options,
+                               period_conditions)
 from soapgw.web.paging import paginate
 
 bp = Blueprint("reservations", __name__, url_prefix="/reservations")
@@ -46,10 +46,7 @@ def index():
         conditions.append(Reservation.status == data["status"])
     if data["state"] == "active":
         conditions += [Reservation.status.in_(ACTIVE), Reservation.expiry_date > now()]
-    if form.expiry_from.value:
-        conditions.append(Reservation.expiry_date >= form.expiry_from.value)
-    if form.expiry_to.value:
-        conditions.append(Reservation.expiry_date < form.expiry_to.value)
+    conditions += period_conditions(Reservation.expiry_date, form.expiry_from, form.expiry_to)
     joined = (select(Reservation.id, Reservation.id_tag, Reservation.parent_id_tag,
                      Reservation.expiry_date, Reservation.status, Reservation.transaction_pk,
                      Reservation.created_at, Connector.connector_id, ChargeBox.charge_box_id,

@@ -16,8 +16,8 @@ from soapgw.core.timestamps import now
 from soapgw.store.models import ChargeBox, Connector, FailedStop, MeterValueRow, Transaction
 from soapgw.web.charts import Sample, svg_chart, transaction_series
 from soapgw.web.db import db
-from soapgw.web.fields import (FilterForm, UtcDateTimeField, date_range_problem,
-                                options)
+from soapgw.web.fields import (FilterForm, UtcDateTimeField, date_range_problem, options,
+                               period_conditions)
 from soapgw.web.paging import paginate
 
 bp = Blueprint("transactions", __name__, url_prefix="/transactions")
@@ -62,10 +62,7 @@ def _conditions(form: TransactionFilter) -> tuple[list, bool]:
         conditions.append(Transaction.stop_timestamp.is_(None))
     elif data["state"] == "finished":
         conditions.append(Transaction.stop_timestamp.is_not(None))
-    if form.start_from.value:
-        conditions.append(Transaction.start_timestamp >= form.start_from.value)
-    if form.start_to.value:
-        conditions.append(Transaction.start_timestamp < form.start_to.value)
+    conditions += period_conditions(Transaction.start_timestamp, form.start_from, form.start_to)
     if data["station"]:
         conditions.append(ChargeBox.charge_box_id == data["station"].strip())
         return conditions, True
