@@ -244,11 +244,11 @@ ALIEN_HEADER = '<x:Security xmlns:x="urn:alien" s:mustUnderstand="true">t</x:Sec
 REFUSALS = {
     # name: (identity, body, namespace, extra headers, HTTP status, code, journaled station)
     "unknown namespace": ("CB1", "<x:ping xmlns:x='urn:example'/>", CS16, "", 400,
-                          "NotImplemented", None),
+                          "NotImplemented", "CB1"),
     "unknown operation": ("CB1", "<cs:resetRequest><cs:type>Hard</cs:type></cs:resetRequest>",
-                          CS16, "", 400, "NotImplemented", None),
+                          CS16, "", 400, "NotImplemented", "CB1"),
     "OCPP 1.2": ("CB1", "<cs:heartbeatRequest/>", "urn://Ocpp/Cs/2010/08/", "", 400,
-                 "NotSupported", None),
+                 "NotSupported", "CB1"),
     "no chargeBoxIdentity": (None, "<cs:heartbeatRequest/>", CS16, "", 400, "ProtocolError",
                              None),
     "identity too long to store": ("C" * 256, "<cs:heartbeatRequest/>", CS16, "", 400,

@@ -168,6 +168,10 @@ class CentralSystemEndpoint:
         body = envelope.body
         if body is None:
             raise OcppError(ErrorCode.FORMATION_VIOLATION, "the SOAP Body is empty")
+        # Headers first (SOAP processes mustUnderstand before the body), and so that even a
+        # refused unknown message is journaled under the station that sent it.
+        identity, quirks = self._identity_and_headers(envelope)
+        exchange.charge_box_id = identity
         namespace, name = etree.QName(body).namespace, etree.QName(body).localname
         exchange.version = INBOUND.get(namespace)
         if exchange.version is None:
@@ -182,8 +186,6 @@ class CentralSystemEndpoint:
             raise OcppError(ErrorCode.NOT_IMPLEMENTED,
                             f"{name} is not an OCPP {exchange.ocpp_version} "
                             "CentralSystemService request")
-        identity, quirks = self._identity_and_headers(envelope)
-        exchange.charge_box_id = identity
         if not identity:
             raise OcppError(ErrorCode.PROTOCOL_ERROR,
                             "the chargeBoxIdentity SOAP header is missing or empty")
