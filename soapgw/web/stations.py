@@ -10,6 +10,7 @@ from wtforms.validators import Length, Optional, ValidationError
 
 from flask_wtf import FlaskForm
 
+from soapgw.core.commands.callback_policy import judge_callback, resolve
 from soapgw.core.timestamps import now
 from soapgw.store.models import (ChargeBox, Connector, ConnectorStatus, EndpointChange,
                                  FailedStop, JournalEntry, StationQuirk, Transaction,
@@ -264,7 +265,6 @@ def edit(pk: int):
 def _judge_callback(station: ChargeBox) -> None:
     """Judge a changed callback address at once (the operator sees whether commands may go
     there); the rules are applied again, with a fresh DNS look-up, before every call."""
-    from soapgw.core.commands.callback_policy import judge_callback, resolve
     if not station.endpoint_address:
         station.endpoint_verdict = station.endpoint_verdict_reason = None
         station.endpoint_checked_at = None
