@@ -289,20 +289,30 @@ def _submitted(response) -> int:
     return int(response.headers["Location"].rsplit("/", 1)[1])
 
 
+def _timed_command(client, web_runner, gateway, charge_box_id: str, operation: str,
+                   fields: dict, station_delay: float = 0):
+    """One OCPP 1.6 command from the operation form to a test station on 127.0.0.1; returns
+    the station's result, the seconds from submit to finished, and the station's address."""
+    with station_server() as (station, address):
+        station.delay = station_delay
+        register_station(gateway.sessions, charge_box_id, "1.6", address)
+        started = time.monotonic()
+        task_id = _submitted(submit(client, f"/operations/{operation}/1.6",
+                                    {"stations": charge_box_id, **fields}))
+        assert web_runner.wait(task_id, timeout=10)
+        elapsed = time.monotonic() - started
+    (result,) = results(gateway.sessions, task_id)
+    return result, elapsed, address
+
+
 def test_saved_operation_timeout_applies_to_commands_from_the_web_ui(client, web_runner,
                                                                      gateway):
     saved = submit(client, "/settings", {**SETTINGS, "connect_timeout": "1.5",
                                          "operation_timeout": "0.5"})
     assert saved.status_code == 302
-    with station_server() as (station, address):
-        station.delay = 3  # takes the call, answers only after 3 s
-        register_station(gateway.sessions, "CB-SLOW", "1.6", address)
-        started = time.monotonic()
-        task_id = _submitted(submit(client, "/operations/Reset/1.6",
-                                    {"stations": "CB-SLOW", "p_type": "Soft"}))
-        assert web_runner.wait(task_id, timeout=10)
-        elapsed = time.monotonic() - started
-    (result,) = results(gateway.sessions, task_id)
+    # the station takes the call and answers only after 3 s
+    result, elapsed, address = _timed_command(client, web_runner, gateway, "CB-SLOW", "Reset",
+                                              {"p_type": "Soft"}, station_delay=3)
     assert (result.state, result.error_kind) == ("timed_out", "timeout")
     assert result.error == \
         f"the station at {address} did not answer within 0.5 s (operation timeout)"
@@ -314,14 +324,8 @@ def test_remote_start_waits_for_the_saved_operation_timeout(client, web_runner, 
     """An accepted RemoteStartTransaction waits for the StartTransaction that follows: here
     none comes, so the task ends after the saved 0.5 s, not the environment's 30 s."""
     submit(client, "/settings", {**SETTINGS, "connect_timeout": "30", "operation_timeout": "0.5"})
-    with station_server() as (_station, address):
-        register_station(gateway.sessions, "CB-RS", "1.6", address)
-        started = time.monotonic()
-        task_id = _submitted(submit(client, "/operations/RemoteStartTransaction/1.6",
-                                    {"stations": "CB-RS", "p_idTag": "TAG-1"}))
-        assert web_runner.wait(task_id, timeout=10)
-        elapsed = time.monotonic() - started
-    (result,) = results(gateway.sessions, task_id)
+    result, elapsed, _address = _timed_command(client, web_runner, gateway, "CB-RS",
+                                               "RemoteStartTransaction", {"p_idTag": "TAG-1"})
     assert (result.state, json.loads(result.response)) == ("answered", {"status": "Accepted"})
     assert result.transaction_id is None and result.finished_at is not None
     assert 0.5 <= elapsed < 5
