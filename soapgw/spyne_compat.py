@@ -1,4 +1,4 @@
-"""Make spyne 2.14 importable on Python 3.12+.
+"""Two fixes to spyne 2.14: importable on Python 3.12+, and no reference cycle per event.
 
 spyne vendors six 1.14, whose import hook relies on ``find_module`` (gone in 3.12), so
 ``spyne.util.six.moves`` cannot be imported. Upstream six (>= 1.16) implements ``find_spec``
@@ -6,6 +6,10 @@ and carries the same API; spyne's own additions are ``get_function_name`` (added
 ``splittype``/``splithost``, which spyne takes straight from ``urllib.parse`` on Python 3.
 On 3.13 spyne also needs the ``cgi`` module, provided by the ``legacy-cgi`` distribution.
 This module must be imported before spyne: ``soapgw/__init__.py`` does so.
+
+``EventManager.fire_event`` builds an empty ordered set (a ring of self-referencing lists)
+as the default of a ``dict.get`` on every event, handlers or not: several per request, all
+left for the cyclic garbage collector, whose pauses were the tail latency of a busy worker.
 """
 from __future__ import annotations
 
@@ -35,4 +39,17 @@ def install() -> None:
         sys.modules[f"spyne.util.six.moves.{name}"] = importlib.import_module(f"six.moves.{name}")
 
 
+
+def _fire_event(self, event_name, ctx, *args, **kwargs):
+    """spyne's EventManager.fire_event, without building a throwaway ordered set."""
+    for handler in self.handlers.get(event_name, ()):
+        handler(ctx, *args, **kwargs)
+
+
+def quiet_events() -> None:
+    from spyne.evmgr import EventManager
+    EventManager.fire_event = _fire_event
+
+
 install()
+quiet_events()

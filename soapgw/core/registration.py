@@ -11,7 +11,7 @@ from soapgw.core.endpoints import derive_callback
 from soapgw.core.errors import ErrorCode, OcppError
 from soapgw.store.database import Db
 from soapgw.store.models import ChargeBox, EndpointChange, StationQuirk, UnknownChargeBox
-from soapgw.store.upsert import dialect_name, insert_for
+from soapgw.store.upsert import UpsertPerDialect, insert_for
 
 
 @dataclass
@@ -102,15 +102,27 @@ def _auto_register(db: Db, call: StationCall) -> Station:
         _TABLE.c.charge_box_id == call.charge_box_id)).one())
 
 
-def _record_unknown(db: Db, call: StationCall) -> None:
-    address = call.announced_from or call.announced_reply_to
+def _build_unknown_upsert(db: Db):
     insert = insert_for(db, UnknownChargeBox).values(
-        charge_box_id=call.charge_box_id, first_seen=call.received_at,
-        last_seen=call.received_at, attempts=1, last_action=call.action, last_address=address)
-    db.execute(insert.on_conflict_do_update(
+        charge_box_id=bindparam("b_id"), first_seen=bindparam("b_at"),
+        last_seen=bindparam("b_at"), attempts=1, last_action=bindparam("b_action"),
+        last_address=bindparam("b_address"))
+    return insert.on_conflict_do_update(
         index_elements=["charge_box_id"],
-        set_={"last_seen": call.received_at, "attempts": UnknownChargeBox.attempts + 1,
-              "last_action": call.action, "last_address": address}))
+        set_={"last_seen": insert.excluded.last_seen,
+              "attempts": UnknownChargeBox.attempts + 1,
+              "last_action": insert.excluded.last_action,
+              "last_address": insert.excluded.last_address})
+
+
+# An unregistered station may keep calling: its record is a hot path too.
+_unknown_upsert = UpsertPerDialect(_build_unknown_upsert)
+
+
+def _record_unknown(db: Db, call: StationCall) -> None:
+    db.execute(_unknown_upsert(db), {
+        "b_id": call.charge_box_id, "b_at": call.received_at, "b_action": call.action,
+        "b_address": call.announced_from or call.announced_reply_to})
 
 
 # Stations announce the same address on every message: judging it (a DNS look-up for a host
@@ -161,22 +173,18 @@ def _judge_and_store(db: Db, station: Station, call: StationCall,
         station.endpoint_address, station.endpoint_source = callback.address, callback.source
 
 
-_QUIRK_UPSERT: dict[str, object] = {}  # per dialect, built once (building cost ~1 ms)
+def _build_quirk_upsert(db: Db):
+    insert = insert_for(db, _QUIRKS).values(
+        charge_box_pk=bindparam("b_station"), code=bindparam("b_code"),
+        detail=bindparam("b_detail"), count=1, first_seen=bindparam("b_at"),
+        last_seen=bindparam("b_at"))
+    return insert.on_conflict_do_update(
+        index_elements=["charge_box_pk", "code"],
+        set_={"count": _QUIRKS.c.count + 1, "detail": insert.excluded.detail,
+              "last_seen": insert.excluded.last_seen})
 
 
-def _quirk_upsert(db: Db):
-    dialect = dialect_name(db)
-    statement = _QUIRK_UPSERT.get(dialect)
-    if statement is None:
-        insert = insert_for(db, _QUIRKS).values(
-            charge_box_pk=bindparam("b_station"), code=bindparam("b_code"),
-            detail=bindparam("b_detail"), count=1, first_seen=bindparam("b_at"),
-            last_seen=bindparam("b_at"))
-        statement = _QUIRK_UPSERT[dialect] = insert.on_conflict_do_update(
-            index_elements=["charge_box_pk", "code"],
-            set_={"count": _QUIRKS.c.count + 1, "detail": insert.excluded.detail,
-                  "last_seen": insert.excluded.last_seen})
-    return statement
+_quirk_upsert = UpsertPerDialect(_build_quirk_upsert)
 
 
 def record_quirks(db: Db, charge_box_pk: int, call: StationCall) -> None:

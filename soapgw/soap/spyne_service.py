@@ -91,16 +91,20 @@ class SpyneRunner:
         ctx.in_header_doc = envelope.headers or None
         ctx.in_body_doc = envelope.body
         ctx.method_request_string = envelope.body.tag
+        first = ctx
         try:
             app.in_protocol.validate_body(ctx, app.in_protocol.REQUEST)
             (ctx,) = app.in_protocol.generate_method_contexts(ctx)
             app.in_protocol.deserialize(ctx, app.in_protocol.REQUEST)
         except Fault as fault:
+            release(ctx, first)
             raise OcppError(ErrorCode.FORMATION_VIOLATION,
                             f"cannot read the request: {fault.faultstring}") from None
         if ctx.in_error is not None:
+            release(ctx, first)
             raise OcppError(ErrorCode.FORMATION_VIOLATION,
                             f"cannot read the request: {ctx.in_error.faultstring}")
+        vars(first).clear()  # the copy spyne made replaces it (see release)
         return ctx
 
     def complete(self, ctx: MethodContext, udc: Invocation) -> etree._Element:
@@ -108,11 +112,38 @@ class SpyneRunner:
         app = ctx.app
         ctx.udc = udc
         udc.error = None
-        app.process_request(ctx)
-        if udc.error is not None:
-            raise udc.error
-        if ctx.out_error is not None:
-            raise OcppError(ErrorCode.INTERNAL_ERROR, str(ctx.out_error.faultstring))
-        app.out_protocol.serialize(ctx, app.out_protocol.RESPONSE)
-        body = ctx.out_document.find(f"{{{app.out_protocol.ns_soap_env}}}Body")
-        return body[0]
+        try:
+            app.process_request(ctx)
+            if udc.error is not None:
+                # handed over, not kept: the Invocation holding its own traceback (whose
+                # frames hold the Invocation) would be one more reference cycle
+                error, udc.error = udc.error, None
+                try:
+                    raise error
+                finally:
+                    del error
+            if ctx.out_error is not None:
+                raise OcppError(ErrorCode.INTERNAL_ERROR, str(ctx.out_error.faultstring))
+            app.out_protocol.serialize(ctx, app.out_protocol.RESPONSE)
+            body = ctx.out_document.find(f"{{{app.out_protocol.ns_soap_env}}}Body")
+            return body[0]  # keeps its own lxml document alive
+        finally:
+            release(ctx)
+
+
+def release(*contexts: MethodContext) -> None:
+    """Cut the reference cycles of spyne's per-request contexts (parent links, and closures
+    over themselves in their sub-context defaultdicts).
+
+    Left alone, each request leaves about 60 objects (the contexts, the lxml proxies, our
+    Invocation and its database Connection) that only the cyclic garbage collector frees: in
+    a busy worker that is a 30-60 ms pause every second or so, which was the p99 latency of
+    the HTTP benchmark. Cut, reference counting frees them at once.
+    """
+    for ctx in contexts:
+        parts = vars(ctx)
+        for name in ("transport", "inprot_ctx", "outprot_ctx", "protocol", "event", "aux"):
+            part = parts.get(name)
+            if part is not None and hasattr(part, "__dict__"):
+                vars(part).clear()  # each is this request's own object (spyne makes them)
+        parts.clear()

@@ -1,6 +1,8 @@
 """INSERT ... ON CONFLICT for the dialect in use (SQLite and PostgreSQL share the syntax)."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy.dialects import postgresql, sqlite
 
 from soapgw.store.database import Db
@@ -14,3 +16,22 @@ def dialect_name(db: Db) -> str:
 def insert_for(db: Db, table):
     """A dialect ``insert()`` that offers ``on_conflict_do_nothing/do_update``."""
     return (postgresql.insert if dialect_name(db) == "postgresql" else sqlite.insert)(table)
+
+
+class UpsertPerDialect:
+    """An upsert statement built once per dialect, with bind parameters for its values.
+
+    Building an ON CONFLICT statement costs about a millisecond and leaves reference cycles
+    (SQLAlchemy's expression objects) for the garbage collector: hot paths build it once.
+    """
+
+    def __init__(self, build: Callable):
+        self._build = build  # build(db) -> the statement for that db's dialect
+        self._statements: dict[str, object] = {}
+
+    def __call__(self, db: Db):
+        dialect = dialect_name(db)
+        statement = self._statements.get(dialect)
+        if statement is None:
+            statement = self._statements[dialect] = self._build(db)
+        return statement
