@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select
 
 from soapgw.config import Settings
 from soapgw.core import messages as m
@@ -20,11 +20,11 @@ from soapgw.core.data_transfer import DataTransferRegistry
 from soapgw.core.errors import ErrorCode, OcppError
 from soapgw.core.metering import store_meter_values
 from soapgw.core.notifications import station_status, status_notification
-from soapgw.core.registration import Station, admit, record_quirks
+from soapgw.core.registration import Station, admit, record_quirks, update_station
 from soapgw.core.runtime_settings import RuntimeSettings
 from soapgw.core.transactions import start_transaction, stop_transaction
 from soapgw.store.database import Db
-from soapgw.store.models import ChargeBox, Connector, DataTransferRecord, Transaction
+from soapgw.store.models import Connector, DataTransferRecord, Transaction
 
 
 @dataclass
@@ -39,7 +39,7 @@ class HandlerContext:
 
 
 # Hot-path statements in Core, built once (the ORM layer cost more than the SQL itself).
-_CHARGE_BOX = ChargeBox.__table__
+_INSERT_DATA_TRANSFER = insert(DataTransferRecord.__table__)
 _TRANSACTION_OF_STATION = (
     select(Transaction.__table__.c.id)
     .join(Connector.__table__, Connector.__table__.c.id == Transaction.__table__.c.connector_pk)
@@ -98,7 +98,7 @@ def boot_notification(ctx: HandlerContext, request: m.BootNotificationRequest):
     for name in ("charge_point_vendor", "charge_point_model"):
         if getattr(request, name) is None:
             ctx.call.quirk("boot-incomplete", f"BootNotification without {name}")
-    ctx.db.execute(update(_CHARGE_BOX).where(_CHARGE_BOX.c.id == ctx.station.id).values(
+    update_station(ctx.db, ctx.station.id, dict(
         vendor=request.charge_point_vendor, model=request.charge_point_model,
         charge_point_serial_number=request.charge_point_serial_number,
         charge_box_serial_number=request.charge_box_serial_number,
@@ -167,7 +167,7 @@ def diagnostics(ctx: HandlerContext, request: m.DiagnosticsStatusNotificationReq
 @on("DataTransfer")
 def data_transfer(ctx: HandlerContext, request: m.DataTransferRequest):
     response = ctx.central_system.data_transfer.answer(ctx.station.charge_box_id, request)
-    ctx.db.execute(insert(DataTransferRecord.__table__).values(
+    ctx.db.execute(_INSERT_DATA_TRANSFER, dict(
         charge_box_pk=ctx.station.id, direction="in", vendor_id=request.vendor_id,
         message_id=request.message_id, data=request.data, status=response.status,
         response_data=response.data, received_at=ctx.call.received_at))

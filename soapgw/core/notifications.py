@@ -1,15 +1,21 @@
 """Status notifications: connector status log, firmware and diagnostics status."""
 from __future__ import annotations
 
-from sqlalchemy import insert, update
+from sqlalchemy import bindparam, insert, update
 
 from soapgw.core.call import StationCall
 from soapgw.core.connectors import connector_pk
 from soapgw.core.messages import StatusNotificationRequest
+from soapgw.core.registration import update_station
 from soapgw.store.database import Db
-from soapgw.store.models import ChargeBox, ConnectorStatus, Reservation
+from soapgw.store.models import ConnectorStatus, Reservation
 
-_CHARGE_BOX = ChargeBox.__table__
+# Built once: StatusNotification is the commonest message after Heartbeat and MeterValues.
+_INSERT_STATUS = insert(ConnectorStatus.__table__)
+_RESERVATIONS = Reservation.__table__
+_CANCEL_RESERVATIONS = update(_RESERVATIONS).where(
+    _RESERVATIONS.c.connector_pk == bindparam("b_connector"),
+    _RESERVATIONS.c.status.in_(("Waiting", "Accepted"))).values(status="Cancelled")
 # A connector in these states cannot honour a reservation.
 _CANCELS_RESERVATIONS = {"Faulted", "Unavailable"}
 
@@ -20,20 +26,17 @@ def status_notification(db: Db, station, call: StationCall,
     timestamp = request.timestamp
     if timestamp is None:
         timestamp = call.received_at  # "missing timestamp means now"
-    db.execute(insert(ConnectorStatus.__table__).values(
+    db.execute(_INSERT_STATUS, dict(
         connector_pk=connector, status=request.status, error_code=request.error_code,
         info=request.info, vendor_id=request.vendor_id,
         vendor_error_code=request.vendor_error_code, status_timestamp=timestamp,
         received_at=call.received_at))
     if request.status in _CANCELS_RESERVATIONS:
-        reservations = Reservation.__table__
-        db.execute(update(reservations).where(
-            reservations.c.connector_pk == connector,
-            reservations.c.status.in_(("Waiting", "Accepted"))).values(status="Cancelled"))
+        db.execute(_CANCEL_RESERVATIONS, {"b_connector": connector})
 
 
 def station_status(db: Db, station, call: StationCall, kind: str, status: str) -> None:
     """Firmware or diagnostics status of the whole station (``kind``: firmware | diagnostics),
     with the time it was received."""
-    db.execute(update(_CHARGE_BOX).where(_CHARGE_BOX.c.id == station.id).values(
-        {f"{kind}_status": status, f"{kind}_status_at": call.received_at}))
+    update_station(db, station.id, {f"{kind}_status": status,
+                                    f"{kind}_status_at": call.received_at})

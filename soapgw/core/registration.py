@@ -59,6 +59,15 @@ def _find_and_touch(heartbeat: bool):
 _FIND_AND_TOUCH = {False: _find_and_touch(False), True: _find_and_touch(True)}
 
 
+_UPDATE_STATION = update(_TABLE).where(_TABLE.c.id == bindparam("b_station_pk"))
+
+
+def update_station(db: Db, station_pk: int, values: dict) -> None:
+    """SET the given charge_box columns of one station: one statement built once, whose SET
+    clause follows the keys of ``values`` (building an UPDATE per message cost ~0.1 ms)."""
+    db.execute(_UPDATE_STATION, {"b_station_pk": station_pk, **values})
+
+
 def admit(db: Db, call: StationCall, auto_register: bool,
           allowed_networks: tuple = ()) -> Admission:
     """Find the station, record that it spoke, learn its address, apply the gate.
@@ -168,8 +177,8 @@ def _judge_and_store(db: Db, station: Station, call: StationCall,
         charge_box_pk=station.id, address=callback.address, source=callback.source,
         announced=call.announced_from, changed_at=call.received_at))
     if not station.endpoint_pinned:  # an address set by an admin wins over learnt ones
-        db.execute(update(_TABLE).where(_TABLE.c.id == station.id).values(
-            endpoint_address=callback.address, endpoint_source=callback.source))
+        update_station(db, station.id, {"endpoint_address": callback.address,
+                                        "endpoint_source": callback.source})
         station.endpoint_address, station.endpoint_source = callback.address, callback.source
 
 

@@ -14,7 +14,7 @@ from soapgw.core.messages import (StartTransactionRequest, StartTransactionRespo
 from soapgw.core.metering import store_meter_values
 from soapgw.store.database import Db
 from soapgw.store.models import Connector, FailedStop, Reservation, Transaction
-from soapgw.store.upsert import insert_for
+from soapgw.store.upsert import UpsertPerDialect, insert_for
 
 _TX = Transaction.__table__
 _CONNECTORS = Connector.__table__
@@ -27,14 +27,21 @@ _OF_STATION = select(_TX.c.id, _TX.c.connector_pk, _TX.c.start_timestamp, _TX.c.
                      _TX.c.stop_timestamp, _TX.c.meter_stop).join(
     _CONNECTORS, _CONNECTORS.c.id == _TX.c.connector_pk).where(
     _TX.c.id == bindparam("b_id"), _CONNECTORS.c.charge_box_pk == bindparam("b_station"))
+# SET clause from the parameters' keys (stop_timestamp, meter_stop, ...)
 _APPLY_STOP = update(_TX).where(_TX.c.id == bindparam("b_id"),
                                 _TX.c.stop_timestamp.is_(None))
+_INSERT_FAILED_STOP = insert(FailedStop.__table__)
+# ON CONFLICT: a concurrent resend may insert the same start between our read and our
+# write; the unique constraint keeps one and we answer with its id.
+_INSERT_START = UpsertPerDialect(
+    lambda db: insert_for(db, _TX).on_conflict_do_nothing().returning(_TX.c.id))
 _USE_RESERVATION = update(_RESERVATIONS).where(
     _RESERVATIONS.c.id == bindparam("b_reservation"),
     _RESERVATIONS.c.connector_pk == bindparam("b_connector"),
     _RESERVATIONS.c.status == "Accepted",
     (_RESERVATIONS.c.id_tag == bindparam("b_tag"))
-    | (_RESERVATIONS.c.parent_id_tag == bindparam("b_tag")))
+    | (_RESERVATIONS.c.parent_id_tag == bindparam("b_tag"))).values(
+    status="Used", transaction_pk=bindparam("b_transaction"))
 
 
 def start_transaction(db: Db, station, call: StationCall,
@@ -47,18 +54,15 @@ def start_transaction(db: Db, station, call: StationCall,
     existing = db.execute(_SAME_START, key).one_or_none()
     if existing is None:
         info = start_info(db, request.id_tag, call.received_at)
-        # ON CONFLICT: a concurrent resend may insert the same start between our read and
-        # our write; the unique constraint keeps one and we answer with its id.
-        transaction_id = db.scalar(insert_for(db, _TX).values(
+        transaction_id = db.scalar(_INSERT_START(db), dict(
             connector_pk=connector, id_tag=request.id_tag, start_timestamp=request.timestamp,
             meter_start=request.meter_start, reservation_id=request.reservation_id,
-            start_status=info.status, started_received_at=call.received_at)
-            .on_conflict_do_nothing().returning(_TX.c.id))
+            start_status=info.status, started_received_at=call.received_at))
         if transaction_id is not None:
             if request.reservation_id is not None:
-                db.execute(_USE_RESERVATION.values(status="Used", transaction_pk=transaction_id),
-                           {"b_reservation": request.reservation_id, "b_connector": connector,
-                            "b_tag": request.id_tag})
+                db.execute(_USE_RESERVATION, {
+                    "b_reservation": request.reservation_id, "b_connector": connector,
+                    "b_tag": request.id_tag, "b_transaction": transaction_id})
             return StartTransactionResponse(transaction_id=transaction_id, id_tag_info=info)
         existing = db.execute(_SAME_START, key).one()
     call.quirk("resent-start", f"StartTransaction resent for transaction {existing.id}")
@@ -83,10 +87,10 @@ def stop_transaction(db: Db, station, call: StationCall,
     transaction = db.execute(_OF_STATION, lookup).one_or_none()
     failure = _stop_problem(transaction, request, stop_at)
     if failure is None:
-        applied = db.execute(_APPLY_STOP.values(
-            stop_timestamp=stop_at, meter_stop=request.meter_stop, stop_reason=request.reason,
-            stop_id_tag=request.id_tag, stopped_by="station",
-            stopped_received_at=call.received_at), {"b_id": transaction.id}).rowcount
+        applied = db.execute(_APPLY_STOP, dict(
+            b_id=transaction.id, stop_timestamp=stop_at, meter_stop=request.meter_stop,
+            stop_reason=request.reason, stop_id_tag=request.id_tag, stopped_by="station",
+            stopped_received_at=call.received_at)).rowcount
         if applied:
             store_meter_values(db, transaction.connector_pk, transaction.id,
                                request.transaction_data, source="StopTransaction")
@@ -97,7 +101,7 @@ def stop_transaction(db: Db, station, call: StationCall,
             return response
         failure = (f"transaction already stopped at {transaction.stop_timestamp.isoformat()} "
                    f"with meterStop {transaction.meter_stop}")
-    db.execute(insert(FailedStop.__table__).values(
+    db.execute(_INSERT_FAILED_STOP, dict(
         charge_box_pk=station.id, transaction_id=request.transaction_id, stop_timestamp=stop_at,
         meter_stop=request.meter_stop, stop_reason=request.reason, id_tag=request.id_tag,
         fail_reason=failure, received_at=call.received_at))
