@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cache
 from decimal import Decimal, InvalidOperation
 
 from lxml import etree
@@ -58,35 +59,61 @@ def _exact(value) -> str:
     return value.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+@dataclass(frozen=True)
+class _Simple:
+    """A simple spyne type, classified once (issubclass chains per value added up)."""
+
+    category: str  # datetime | integer | decimal | boolean | text
+    values: tuple | None = None  # an OCPP enumeration's values
+    max_len: int | None = None
+
+    @property
+    def typed(self) -> bool:
+        """Types whose empty text cannot be a value (an empty string can)."""
+        return self.category != "text"
+
+
+@cache
+def _simple(kind) -> _Simple:
+    base = named(kind)
+    for category, spyne_type in (("datetime", DateTime), ("integer", Integer),
+                                 ("decimal", SpyneDecimal), ("boolean", Boolean)):
+        if issubclass(base, spyne_type):
+            return _Simple(category)
+    values = getattr(base, "ocpp_values", None)
+    max_len = getattr(base.Attributes, "max_len", None)
+    return _Simple("text", tuple(values) if values is not None else None,
+                   max_len if isinstance(max_len, int) else None)
+
+
 def _check_simple(kind, text: str) -> _Check:
     """Validate one simple value against its spyne type."""
-    base = named(kind)
-    if issubclass(base, DateTime):
+    simple = _simple(kind)
+    if simple.category == "datetime":
         try:
             value, had_zone = parse_timestamp(text)
         except TimestampError as exc:
             return _Check(None, "type", message=str(exc))
         return _Check(_exact(value), quirk=None if had_zone else "timestamp-without-zone")
-    if issubclass(base, Integer):
+    if simple.category == "integer":
         if not _INTEGER.match(text):
             return _Check(None, "type", message=f"{text!r} is not an integer")
         return _Check(text)
-    if issubclass(base, SpyneDecimal):
+    if simple.category == "decimal":
         try:
             Decimal(text)
         except InvalidOperation:
             return _Check(None, "type", message=f"{text!r} is not a decimal number")
         return _Check(text)
-    if issubclass(base, Boolean):
+    if simple.category == "boolean":
         if text.lower() not in ("true", "false", "1", "0"):
             return _Check(None, "type", message=f"{text!r} is not a boolean")
         return _Check(text.lower())
-    values = getattr(base, "ocpp_values", None)
-    if values is not None and text not in values:
+    if simple.values is not None and text not in simple.values:
         # Kept as sent (nothing is lost); for an essential field it becomes a Fault.
-        return _Check(text, "property", message=f"{text!r} is not one of {', '.join(values)}")
-    max_len = getattr(base.Attributes, "max_len", None)
-    if isinstance(max_len, int) and len(text) > max_len:
+        return _Check(text, "property",
+                      message=f"{text!r} is not one of {', '.join(simple.values)}")
+    if simple.max_len is not None and len(text) > simple.max_len:
         return _Check(text, quirk="too-long")
     return _Check(text)
 
@@ -95,32 +122,39 @@ def _is_nil(element: etree._Element) -> bool:
     return (element.get(f"{{{_XSI}}}nil") or "").strip() in ("true", "1")
 
 
-def _is_typed(kind) -> bool:
-    """Types whose empty text cannot be a value (an empty string can)."""
-    return issubclass(named(kind), (DateTime, Integer, SpyneDecimal, Boolean))
+@dataclass(frozen=True)
+class _Layout:
+    """What the reader needs of a complex type, worked out once per type."""
+
+    fields: tuple[tuple[str, type], ...]  # (name, spyne type) in schema order
+    order: dict[str, int]
+    simple_content: bool  # text with attributes (the OCPP 1.5 meter ``value``)
+    complex_fields: dict[str, type]  # name -> named complex type
 
 
-def _fields(complex_type) -> list[tuple[str, type]]:
-    return [(name, kind) for name, kind in complex_type._type_info.items()
-            if not issubclass(kind, (XmlAttribute, XmlData))]
-
-
-def _is_complex(kind) -> bool:
-    return issubclass(kind, ComplexModel)
+@cache
+def _layout(complex_type) -> _Layout:
+    fields = tuple((name, kind) for name, kind in complex_type._type_info.items()
+                   if not issubclass(kind, (XmlAttribute, XmlData)))
+    return _Layout(
+        fields=fields, order={name: index for index, (name, _kind) in enumerate(fields)},
+        simple_content=any(issubclass(kind, XmlData)
+                           for kind in complex_type._type_info.values()),
+        complex_fields={name: named(kind) for name, kind in fields
+                        if issubclass(kind, ComplexModel)})
 
 
 def read_element(element: etree._Element, complex_type, namespace: str, reading: Reading,
                  path: str = "") -> None:
     """Check and repair ``element`` (an instance of ``complex_type``) in place."""
-    fields = _fields(complex_type)
-    order = {name: index for index, (name, _kind) in enumerate(fields)}
-    kinds = dict(fields)
+    layout = _layout(complex_type)
+    if layout.simple_content:
+        _read_simple_content(element, complex_type, reading, path)
+        return
+    order, kinds = layout.order, dict(layout.fields)
     counts: dict[str, int] = {}
     last_index = -1
     where = path or etree.QName(element).localname
-    if any(issubclass(kind, XmlData) for kind in complex_type._type_info.values()):
-        _read_simple_content(element, complex_type, reading, path)
-        return
     for child in list(element):
         if not isinstance(child.tag, str):
             continue
@@ -144,13 +178,14 @@ def read_element(element: etree._Element, complex_type, namespace: str, reading:
         counts[name] = counts.get(name, 0) + 1
         kind = kinds[name]
         child_path = f"{path}.{name}" if path else name
-        if _is_complex(kind):
-            read_element(child, named(kind), namespace, reading, child_path)
+        if name in layout.complex_fields:
+            read_element(child, layout.complex_fields[name], namespace, reading, child_path)
             continue
         text = child.text or ""
         if text.strip() != text:
             child.text = text = text.strip()
-        if text == "" and _is_typed(kind):
+        simple = _simple(kind)
+        if text == "" and simple.typed:
             reading.quirk("empty-element", f"{where}: empty {name} taken as absent")
             element.remove(child)
             counts[name] -= 1
@@ -166,7 +201,7 @@ def read_element(element: etree._Element, complex_type, namespace: str, reading:
             counts[name] -= 1
         elif check.text != text:
             child.text = check.text
-    for name, kind in fields:
+    for name, kind in layout.fields:
         if kind.Attributes.min_occurs >= 1 and counts.get(name, 0) == 0:
             child_path = f"{path}.{name}" if path else name
             if child_path not in reading.invalid:

@@ -31,11 +31,6 @@ def camel(name: str) -> str:
     return first + "".join(part[:1].upper() + part[1:] for part in rest)
 
 
-@cache
-def _hints(cls) -> dict[str, object]:
-    return typing.get_type_hints(cls)
-
-
 def _unwrap_optional(hint):
     args = [a for a in typing.get_args(hint) if a is not type(None)]
     if typing.get_origin(hint) in (typing.Union, types.UnionType) and len(args) == 1:
@@ -43,35 +38,52 @@ def _unwrap_optional(hint):
     return hint
 
 
-def _convert(value, hint):
+_SIMPLE = {datetime: utc, int: int, str: str, Decimal: Decimal}
+
+
+@cache
+def _shape(hint) -> tuple[str, object]:
+    """How a value of this type hint converts, worked out once per hint (inspecting the
+    typing objects for every value cost more than the conversion): ("list", item hint),
+    ("dataclass", type) or ("simple", converter or None)."""
     hint = _unwrap_optional(hint)
-    if value is None:
-        return [] if typing.get_origin(hint) is list else None  # spyne: absent list is None
     if typing.get_origin(hint) is list:
-        (item_hint,) = typing.get_args(hint)
+        return "list", typing.get_args(hint)[0]
+    if dataclasses.is_dataclass(hint):
+        return "dataclass", hint
+    return "simple", _SIMPLE.get(hint)
+
+
+def _convert(value, hint):
+    shape, target = _shape(hint)
+    if shape == "list":
         items = []
-        for item in value or []:
+        for item in value or ():  # spyne: an absent list is None
             try:
-                items.append(_convert(item, item_hint))
+                items.append(_convert(item, target))
             except MissingField:
                 # A reading the lenient reader found unusable: drop it, keep the others.
                 continue
         return items
-    if dataclasses.is_dataclass(hint):
-        return to_core(value, hint)
-    if hint is datetime:
-        return utc(value)
-    if hint is int:
-        return int(value)
-    if hint is str:
-        return str(value)
-    if hint is Decimal:
-        return Decimal(value)
-    return value
+    if value is None:
+        return None
+    if shape == "dataclass":
+        return to_core(value, target)
+    return value if target is None else target(value)
 
 
 class MissingField(ValueError):
     """A field the core type requires is absent."""
+
+
+@cache
+def _core_fields(core_type) -> tuple[tuple[str, str, object, bool], ...]:
+    """(name, SOAP name, type hint, required) of each field of a core dataclass."""
+    hints = typing.get_type_hints(core_type)
+    return tuple((field.name, camel(field.name), hints[field.name],
+                  field.default is dataclasses.MISSING
+                  and field.default_factory is dataclasses.MISSING)
+                 for field in dataclasses.fields(core_type))
 
 
 def to_core(spyne_object, core_type):
@@ -80,13 +92,11 @@ def to_core(spyne_object, core_type):
     Items of a list whose required fields are missing (the lenient reader removed them as
     unreadable) are skipped rather than failing the whole message.
     """
-    values = {}
-    for field in dataclasses.fields(core_type):
-        value = getattr(spyne_object, camel(field.name), None)
-        values[field.name] = _convert(value, _hints(core_type)[field.name])
-    missing = [f.name for f in dataclasses.fields(core_type)
-               if values[f.name] is None and f.default is dataclasses.MISSING
-               and f.default_factory is dataclasses.MISSING]
+    values, missing = {}, []
+    for name, soap_name, hint, required in _core_fields(core_type):
+        value = values[name] = _convert(getattr(spyne_object, soap_name, None), hint)
+        if value is None and required:
+            missing.append(name)
     if missing:
         raise MissingField(f"{core_type.__name__}: missing {', '.join(missing)}")
     return core_type(**values)
