@@ -104,7 +104,8 @@ class SpyneRunner:
             release(ctx, first)
             raise OcppError(ErrorCode.FORMATION_VIOLATION,
                             f"cannot read the request: {ctx.in_error.faultstring}")
-        vars(first).clear()  # the copy spyne made replaces it (see release)
+        if first is not ctx:  # spyne works on a copy; the original is cut now (see release)
+            vars(first).clear()
         return ctx
 
     def complete(self, ctx: MethodContext, udc: Invocation) -> etree._Element:
