@@ -39,6 +39,34 @@ class OcppApplication(Application):
             return None
 
 
+class _MemoisedAttributes:
+    """spyne's ``get_cls_attrs`` logs a debug line and looks its cache up in a
+    WeakKeyDictionary on every call: some 130 calls for one MeterValues, a third of spyne's
+    deserialisation. Our spyne types live as long as the process: a plain dict will do."""
+
+    _LIMIT = 10_000  # a bound, should anything ever make types per request
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._memoised_attrs = {}
+
+    def get_cls_attrs(self, cls):
+        attrs = self._memoised_attrs.get(cls)
+        if attrs is None:
+            if len(self._memoised_attrs) >= self._LIMIT:
+                self._memoised_attrs.clear()
+            attrs = self._memoised_attrs[cls] = super().get_cls_attrs(cls)
+        return attrs
+
+
+class _Soap12(_MemoisedAttributes, Soap12):
+    pass
+
+
+class _Soap11(_MemoisedAttributes, Soap11):
+    pass
+
+
 def _method(service: ServiceDefinition, operation: Operation):
     options = dict(_body_style="bare", _in_message_name=operation.request_element,
                    _out_message_name=operation.response_element, _in_header=(service.header,),
@@ -72,7 +100,7 @@ class SpyneRunner:
             version: ServerBase(OcppApplication(services, tns=service.namespace,
                                                 name=service.name, in_protocol=protocol(),
                                                 out_protocol=protocol()))
-            for version, protocol in (("1.2", Soap12), ("1.1", Soap11))}
+            for version, protocol in (("1.2", _Soap12), ("1.1", _Soap11))}
 
     def run(self, envelope: Envelope, udc: Invocation) -> etree._Element:
         """Run the request in ``envelope``; returns the response body element."""
