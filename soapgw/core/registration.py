@@ -11,7 +11,7 @@ from soapgw.core.endpoints import derive_callback
 from soapgw.core.errors import ErrorCode, OcppError
 from soapgw.store.database import Db
 from soapgw.store.models import ChargeBox, EndpointChange, StationQuirk, UnknownChargeBox
-from soapgw.store.upsert import UpsertPerDialect, insert_for
+from soapgw.store.upsert import insert_for, upsert
 
 
 @dataclass
@@ -111,25 +111,18 @@ def _auto_register(db: Db, call: StationCall) -> Station:
         _TABLE.c.charge_box_id == call.charge_box_id)).one())
 
 
-def _build_unknown_upsert(db: Db):
-    insert = insert_for(db, UnknownChargeBox).values(
-        charge_box_id=bindparam("b_id"), first_seen=bindparam("b_at"),
-        last_seen=bindparam("b_at"), attempts=1, last_action=bindparam("b_action"),
-        last_address=bindparam("b_address"))
-    return insert.on_conflict_do_update(
-        index_elements=["charge_box_id"],
-        set_={"last_seen": insert.excluded.last_seen,
-              "attempts": UnknownChargeBox.attempts + 1,
-              "last_action": insert.excluded.last_action,
-              "last_address": insert.excluded.last_address})
-
-
 # An unregistered station may keep calling: its record is a hot path too.
-_unknown_upsert = UpsertPerDialect(_build_unknown_upsert)
+_UNKNOWN_UPSERT = upsert(
+    UnknownChargeBox.__table__, keys=["charge_box_id"],
+    values=dict(charge_box_id=bindparam("b_id"), first_seen=bindparam("b_at"),
+                last_seen=bindparam("b_at"), attempts=1, last_action=bindparam("b_action"),
+                last_address=bindparam("b_address")),
+    update=lambda new: {"last_seen": new.last_seen, "attempts": UnknownChargeBox.attempts + 1,
+                        "last_action": new.last_action, "last_address": new.last_address})
 
 
 def _record_unknown(db: Db, call: StationCall) -> None:
-    db.execute(_unknown_upsert(db), {
+    db.execute(_UNKNOWN_UPSERT(db), {
         "b_id": call.charge_box_id, "b_at": call.received_at, "b_action": call.action,
         "b_address": call.announced_from or call.announced_reply_to})
 
@@ -182,18 +175,13 @@ def _judge_and_store(db: Db, station: Station, call: StationCall,
         station.endpoint_address, station.endpoint_source = callback.address, callback.source
 
 
-def _build_quirk_upsert(db: Db):
-    insert = insert_for(db, _QUIRKS).values(
-        charge_box_pk=bindparam("b_station"), code=bindparam("b_code"),
-        detail=bindparam("b_detail"), count=1, first_seen=bindparam("b_at"),
-        last_seen=bindparam("b_at"))
-    return insert.on_conflict_do_update(
-        index_elements=["charge_box_pk", "code"],
-        set_={"count": _QUIRKS.c.count + 1, "detail": insert.excluded.detail,
-              "last_seen": insert.excluded.last_seen})
-
-
-_quirk_upsert = UpsertPerDialect(_build_quirk_upsert)
+_QUIRK_UPSERT = upsert(
+    _QUIRKS, keys=["charge_box_pk", "code"],
+    values=dict(charge_box_pk=bindparam("b_station"), code=bindparam("b_code"),
+                detail=bindparam("b_detail"), count=1, first_seen=bindparam("b_at"),
+                last_seen=bindparam("b_at")),
+    update=lambda new: {"count": _QUIRKS.c.count + 1, "detail": new.detail,
+                        "last_seen": new.last_seen})
 
 
 def record_quirks(db: Db, charge_box_pk: int, call: StationCall) -> None:
@@ -204,6 +192,6 @@ def record_quirks(db: Db, charge_box_pk: int, call: StationCall) -> None:
     """
     latest = {quirk.code: quirk.detail for quirk in call.quirks}
     if latest:
-        db.execute(_quirk_upsert(db), [
+        db.execute(_QUIRK_UPSERT(db), [
             {"b_station": charge_box_pk, "b_code": code, "b_detail": detail[:2000],
              "b_at": call.received_at} for code, detail in latest.items()])

@@ -14,7 +14,7 @@ from soapgw.core.messages import (StartTransactionRequest, StartTransactionRespo
 from soapgw.core.metering import store_meter_values
 from soapgw.store.database import Db
 from soapgw.store.models import Connector, FailedStop, Reservation, Transaction
-from soapgw.store.upsert import UpsertPerDialect, insert_for
+from soapgw.store.upsert import PerDialect, insert_for
 
 _TX = Transaction.__table__
 _CONNECTORS = Connector.__table__
@@ -33,7 +33,7 @@ _APPLY_STOP = update(_TX).where(_TX.c.id == bindparam("b_id"),
 _INSERT_FAILED_STOP = insert(FailedStop.__table__)
 # ON CONFLICT: a concurrent resend may insert the same start between our read and our
 # write; the unique constraint keeps one and we answer with its id.
-_INSERT_START = UpsertPerDialect(
+_INSERT_START = PerDialect(
     lambda db: insert_for(db, _TX).on_conflict_do_nothing().returning(_TX.c.id))
 _USE_RESERVATION = update(_RESERVATIONS).where(
     _RESERVATIONS.c.id == bindparam("b_reservation"),

@@ -18,8 +18,8 @@ def insert_for(db: Db, table):
     return (postgresql.insert if dialect_name(db) == "postgresql" else sqlite.insert)(table)
 
 
-class UpsertPerDialect:
-    """An upsert statement built once per dialect, with bind parameters for its values.
+class PerDialect:
+    """A statement built once per SQL dialect, with bind parameters for its values.
 
     Building an ON CONFLICT statement costs about a millisecond and leaves reference cycles
     (SQLAlchemy's expression objects) for the garbage collector: hot paths build it once.
@@ -35,3 +35,12 @@ class UpsertPerDialect:
         if statement is None:
             statement = self._statements[dialect] = self._build(db)
         return statement
+
+
+def upsert(table, values: dict, keys: list[str], update: Callable) -> PerDialect:
+    """INSERT ``values`` (bind parameters, mostly) into ``table``; on a conflict on ``keys``,
+    SET ``update(excluded)``, where ``excluded`` is the row that was to be inserted."""
+    def build(db: Db):
+        insert = insert_for(db, table).values(**values)
+        return insert.on_conflict_do_update(index_elements=keys, set_=update(insert.excluded))
+    return PerDialect(build)
