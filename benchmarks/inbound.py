@@ -5,6 +5,8 @@
     .venv/bin/python benchmarks/inbound.py --quick      # about 25 seconds
     .venv/bin/python benchmarks/inbound.py --breakdown  # + CPU per pipeline phase, SQL per message
     .venv/bin/python benchmarks/inbound.py --profile    # + cProfile of the in-process path
+    .venv/bin/python benchmarks/inbound.py --postgres postgresql://postgres@127.0.0.1/test
+                                                        # HTTP scenarios on PostgreSQL
 
 1. In process: the gateway's WSGI app (``create_app``, SQLite file database, a registered
    station and tags) called directly with prepared environs, for each of the ten OCPP 1.6
@@ -13,7 +15,8 @@
    current time. Rounds of the two are interleaved (alternating which goes first); the
    figures are medians over the rounds of the mean cost per message in a round.
 2. Over HTTP: ``soapgw serve --workers 2`` started as a subprocess on a free 127.0.0.1 port
-   with a fresh SQLite file in a temporary directory, loaded by 32 concurrent keep-alive
+   with a fresh SQLite file in a temporary directory (``--postgres URL``: a private schema of
+   that PostgreSQL database instead), loaded by 32 concurrent keep-alive
    clients: (a) Heartbeat, (b) a session per client (Boot, Status, Authorize, Start,
    3x MeterValues, Stop) with unique transactions; then, as the ceiling of the set-up, the
    raw baseline app under the same gunicorn settings. The load generator is wrk with a Lua
@@ -22,12 +25,14 @@
    process on the machine used meanwhile (the figures are only comparable when that is low).
 
 Only the Python standard library, lxml and soapgw itself are needed. Every loop is bounded
-in count and in time, and only 127.0.0.1 is ever contacted.
+in count and in time, and only 127.0.0.1 is ever contacted (and the PostgreSQL server that
+``--postgres`` names).
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import cProfile
 import http.client
 import io
@@ -39,7 +44,6 @@ import resource
 import shutil
 import signal
 import socket
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -589,6 +593,30 @@ def machine_busy_seconds() -> float:
     return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
+@contextlib.contextmanager
+def postgres_schema(base_url: str | None):
+    """A private schema in ``base_url``'s database for one run, dropped afterwards (as the
+    tests do); None without a URL (SQLite)."""
+    if not base_url:
+        yield None
+        return
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    from soapgw.store.database import make_engine
+    schema = f"soapgw_bench_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(base_url)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        url = make_url(base_url).update_query_dict({"options": f"-csearch_path={schema}"})
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -605,13 +633,12 @@ class Server:
     SQLite file, or (``baseline=True``) the raw baseline app with the same gunicorn settings."""
 
     def __init__(self, directory: Path, workers: int, stations: list[str], tags: list[str],
-                 baseline: bool = False):
+                 baseline: bool = False, database_url: str | None = None):
         self.directory = directory
         directory.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
-        self.database = directory / "http.db"
         self.station = stations[0]
-        url = f"sqlite:///{self.database}"
+        url = self.database_url = database_url or f"sqlite:///{directory / 'http.db'}"
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(
             filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
         if baseline:
@@ -697,9 +724,13 @@ class Server:
         self.log.close()
 
     def database_summary(self) -> dict:
-        with sqlite3.connect(self.database) as db:
-            query = lambda sql: db.execute(sql).fetchone()[0]  # noqa: E731
-            return dict(
+        from sqlalchemy import text
+
+        from soapgw.store.database import make_engine
+        engine = make_engine(self.database_url)
+        with engine.connect() as db:
+            query = lambda sql: db.execute(text(sql)).scalar()  # noqa: E731
+            summary = dict(
                 transactions=query('SELECT count(*) FROM "transaction"'),
                 stopped=query('SELECT count(*) FROM "transaction" '
                               "WHERE stop_timestamp IS NOT NULL"),
@@ -707,6 +738,8 @@ class Server:
                 meter_values=query("SELECT count(*) FROM meter_value"),
                 journal=query("SELECT count(*) FROM journal"),
                 faults=query("SELECT count(*) FROM journal WHERE fault_code IS NOT NULL"))
+        engine.dispose()
+        return summary
 
 
 # wrk: a Lua script per scenario. The mixed scenario keeps one session state per connection
@@ -1018,7 +1051,8 @@ def bench_http(args, directory: Path, generator: str) -> dict:
     if not args.no_http_baseline:
         plan.append(("baseline", True, ("heartbeat",)))
     for name, baseline, scenarios in plan:
-        server = Server(directory / name, args.workers, stations, tags, baseline=baseline)
+        server = Server(directory / name, args.workers, stations, tags, baseline=baseline,
+                        database_url=None if baseline else args.http_database_url)
         results.setdefault("keeps_alive", server.keeps_alive)
         try:
             def runner(scenario, seconds):
@@ -1050,7 +1084,7 @@ def bench_http(args, directory: Path, generator: str) -> dict:
 def print_http(results: dict, args, generator: str) -> None:
     print(f"\n2. HTTP: soapgw serve --workers {args.workers} (gunicorn sync workers) on "
           f"127.0.0.1, {args.clients} concurrent keep-alive clients, {args.duration:g} s per "
-          "scenario")
+          f"scenario, {'PostgreSQL' if args.postgres else 'a fresh SQLite file'}")
     if generator == "wrk":
         print(f"   load generator: wrk ({args.wrk_threads} thread(s), Lua script)")
     else:
@@ -1113,6 +1147,10 @@ def main(argv=None) -> int:
     parser.add_argument("--wrk-threads", type=int, default=1)
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
+    parser.add_argument("--postgres", metavar="URL",
+                        help="serve the HTTP scenarios from this PostgreSQL database (a private "
+                             "schema, dropped afterwards) instead of SQLite, e.g. "
+                             "postgresql://postgres@127.0.0.1:5432/test")
     args = parser.parse_args(argv)
     args.rounds = args.rounds or (3 if args.quick else 9)
     args.batch = args.batch or (20 if args.quick else 50)
@@ -1143,7 +1181,8 @@ def main(argv=None) -> int:
             figures["in_process"] = bench_in_process(args, directory / "inprocess")
             print_in_process(figures["in_process"], args)
         if not args.skip_http:
-            figures["http"] = bench_http(args, directory / "http", generator)
+            with postgres_schema(args.postgres) as args.http_database_url:
+                figures["http"] = bench_http(args, directory / "http", generator)
             figures["http"]["generator"] = generator
             print_http(figures["http"], args, generator)
         if args.json:
