@@ -80,9 +80,7 @@ class CentralSystem:
         if admission.refusal is not None:
             if admission.station is not None:
                 record_quirks(db, admission.station.id, call)
-            # A fresh error: the stored one, raised, would hold this frame (and the frame
-            # ``admission``, which holds it) through its traceback: a reference cycle.
-            raise OcppError(admission.refusal.code, admission.refusal.reason)
+            admission.refuse()
         response = handler(HandlerContext(db, admission.station, call, self, runtime), request)
         if admission.station is not None:
             record_quirks(db, admission.station.id, call)

@@ -37,10 +37,19 @@ _COLUMNS = [_TABLE.c[f.name] for f in fields(Station)]
 
 @dataclass
 class Admission:
-    """The station behind a call, when it is known; ``refusal`` when it may not proceed."""
+    """The station behind a call, when it is known; ``refusal`` when it may not proceed.
+
+    A refusal is always a SecurityError; the caller raises it once what the gate records is
+    written. (Only its reason is kept: an exception object stored and raised later would hold,
+    through its traceback, the frame that holds it: a reference cycle per refused message.)
+    """
 
     station: Station | None
-    refusal: OcppError | None = None
+    refusal: str | None = None
+
+    def refuse(self) -> None:
+        if self.refusal is not None:
+            raise OcppError(ErrorCode.SECURITY_ERROR, self.refusal)
 
 
 def _find_and_touch(heartbeat: bool):
@@ -87,15 +96,13 @@ def admit(db: Db, call: StationCall, auto_register: bool,
         _record_unknown(db, call)
         if call.action == "BootNotification":
             return Admission(None)
-        return Admission(None, OcppError(
-            ErrorCode.SECURITY_ERROR,
-            f"charge box {call.charge_box_id!r} is not registered with this central system"))
+        return Admission(None, f"charge box {call.charge_box_id!r} is not registered with "
+                               "this central system")
     _learn_callback(db, station, call, allowed_networks)
     if station.registration_status != "Accepted" and call.action != "BootNotification":
-        return Admission(station, OcppError(
-            ErrorCode.SECURITY_ERROR,
-            f"charge box {call.charge_box_id!r} is {station.registration_status}, not Accepted: "
-            "only BootNotification is allowed"))
+        return Admission(station, f"charge box {call.charge_box_id!r} is "
+                                  f"{station.registration_status}, not Accepted: only "
+                                  "BootNotification is allowed")
     return Admission(station)
 
 
