@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import cache
 from decimal import Decimal, InvalidOperation
+from functools import cache
 
 from lxml import etree
 from spyne import Boolean, ComplexModel, DateTime, Decimal as SpyneDecimal, Integer, XmlAttribute
@@ -86,9 +86,8 @@ def _simple(kind) -> _Simple:
                    max_len if isinstance(max_len, int) else None)
 
 
-def _check_simple(kind, text: str) -> _Check:
-    """Validate one simple value against its spyne type."""
-    simple = _simple(kind)
+def _check_simple(simple: _Simple, text: str) -> _Check:
+    """Validate one simple value against its (classified) spyne type."""
     if simple.category == "datetime":
         try:
             value, had_zone = parse_timestamp(text)
@@ -126,10 +125,11 @@ def _is_nil(element: etree._Element) -> bool:
 class _Layout:
     """What the reader needs of a complex type, worked out once per type."""
 
-    fields: tuple[tuple[str, type], ...]  # (name, spyne type) in schema order
-    order: dict[str, int]
-    simple_content: bool  # text with attributes (the OCPP 1.5 meter ``value``)
+    order: dict[str, int]  # element name -> position in the schema's sequence
+    simple_fields: dict[str, _Simple]
     complex_fields: dict[str, type]  # name -> named complex type
+    required: tuple[str, ...]  # minOccurs >= 1
+    simple_content: bool  # text with attributes (the OCPP 1.5 meter ``value``)
 
 
 @cache
@@ -137,11 +137,14 @@ def _layout(complex_type) -> _Layout:
     fields = tuple((name, kind) for name, kind in complex_type._type_info.items()
                    if not issubclass(kind, (XmlAttribute, XmlData)))
     return _Layout(
-        fields=fields, order={name: index for index, (name, _kind) in enumerate(fields)},
-        simple_content=any(issubclass(kind, XmlData)
-                           for kind in complex_type._type_info.values()),
+        order={name: index for index, (name, _kind) in enumerate(fields)},
+        simple_fields={name: _simple(kind) for name, kind in fields
+                       if not issubclass(kind, ComplexModel)},
         complex_fields={name: named(kind) for name, kind in fields
-                        if issubclass(kind, ComplexModel)})
+                        if issubclass(kind, ComplexModel)},
+        required=tuple(name for name, kind in fields if kind.Attributes.min_occurs >= 1),
+        simple_content=any(issubclass(kind, XmlData)
+                           for kind in complex_type._type_info.values()))
 
 
 def read_element(element: etree._Element, complex_type, namespace: str, reading: Reading,
@@ -151,7 +154,7 @@ def read_element(element: etree._Element, complex_type, namespace: str, reading:
     if layout.simple_content:
         _read_simple_content(element, complex_type, reading, path)
         return
-    order, kinds = layout.order, dict(layout.fields)
+    order = layout.order
     counts: dict[str, int] = {}
     last_index = -1
     where = path or etree.QName(element).localname
@@ -160,7 +163,7 @@ def read_element(element: etree._Element, complex_type, namespace: str, reading:
             continue
         qname = etree.QName(child)
         name = qname.localname
-        if name not in kinds:
+        if name not in order:
             reading.quirk("unknown-element", f"{where}: unknown element {name!r} ignored")
             element.remove(child)
             continue
@@ -176,7 +179,6 @@ def read_element(element: etree._Element, complex_type, namespace: str, reading:
             element.remove(child)
             continue
         counts[name] = counts.get(name, 0) + 1
-        kind = kinds[name]
         child_path = f"{path}.{name}" if path else name
         if name in layout.complex_fields:
             read_element(child, layout.complex_fields[name], namespace, reading, child_path)
@@ -184,13 +186,13 @@ def read_element(element: etree._Element, complex_type, namespace: str, reading:
         text = child.text or ""
         if text.strip() != text:
             child.text = text = text.strip()
-        simple = _simple(kind)
+        simple = layout.simple_fields[name]
         if text == "" and simple.typed:
             reading.quirk("empty-element", f"{where}: empty {name} taken as absent")
             element.remove(child)
             counts[name] -= 1
             continue
-        check = _check_simple(kind, text)
+        check = _check_simple(simple, text)
         if check.quirk:
             reading.quirk(check.quirk, f"{where}: {name}={text!r}")
         if check.problem:
@@ -201,8 +203,8 @@ def read_element(element: etree._Element, complex_type, namespace: str, reading:
             counts[name] -= 1
         elif check.text != text:
             child.text = check.text
-    for name, kind in layout.fields:
-        if kind.Attributes.min_occurs >= 1 and counts.get(name, 0) == 0:
+    for name in layout.required:
+        if counts.get(name, 0) == 0:
             child_path = f"{path}.{name}" if path else name
             if child_path not in reading.invalid:
                 reading.missing[child_path] = f"{where}: required {name} is missing"
@@ -233,7 +235,7 @@ def _read_simple_content(element, complex_type, reading: Reading, path: str) -> 
         value = element.get(name)
         if value.strip() != value:  # trimmed like element text, so mappings see the value
             element.set(name, value.strip())
-        check = _check_simple(kinds[name].type, value.strip())
+        check = _check_simple(_simple(kinds[name].type), value.strip())
         if check.problem:
             reading.quirk("invalid-value", f"{path}@{name}: {check.message}")
 
