@@ -39,7 +39,6 @@ def install() -> None:
         sys.modules[f"spyne.util.six.moves.{name}"] = importlib.import_module(f"six.moves.{name}")
 
 
-
 def _fire_event(self, event_name, ctx, *args, **kwargs):
     """spyne's EventManager.fire_event, without building a throwaway ordered set."""
     for handler in self.handlers.get(event_name, ()):
@@ -47,6 +46,7 @@ def _fire_event(self, event_name, ctx, *args, **kwargs):
 
 
 def quiet_events() -> None:
+    """Replace spyne's EventManager.fire_event (see the module's docstring)."""
     from spyne.evmgr import EventManager
     EventManager.fire_event = _fire_event
 

@@ -13,11 +13,11 @@ from soapgw.store.models import ConnectorStatus, Reservation
 # Built once: StatusNotification is the commonest message after Heartbeat and MeterValues.
 _INSERT_STATUS = insert(ConnectorStatus.__table__)
 _RESERVATIONS = Reservation.__table__
-_CANCEL_RESERVATIONS = update(_RESERVATIONS).where(
+_CANCEL_OPEN_RESERVATIONS = update(_RESERVATIONS).where(
     _RESERVATIONS.c.connector_pk == bindparam("b_connector"),
     _RESERVATIONS.c.status.in_(("Waiting", "Accepted"))).values(status="Cancelled")
 # A connector in these states cannot honour a reservation.
-_CANCELS_RESERVATIONS = {"Faulted", "Unavailable"}
+_STATUSES_ENDING_RESERVATIONS = {"Faulted", "Unavailable"}
 
 
 def status_notification(db: Db, station, call: StationCall,
@@ -31,8 +31,8 @@ def status_notification(db: Db, station, call: StationCall,
         info=request.info, vendor_id=request.vendor_id,
         vendor_error_code=request.vendor_error_code, status_timestamp=timestamp,
         received_at=call.received_at))
-    if request.status in _CANCELS_RESERVATIONS:
-        db.execute(_CANCEL_RESERVATIONS, {"b_connector": connector})
+    if request.status in _STATUSES_ENDING_RESERVATIONS:
+        db.execute(_CANCEL_OPEN_RESERVATIONS, {"b_connector": connector})
 
 
 def station_status(db: Db, station, call: StationCall, kind: str, status: str) -> None:
