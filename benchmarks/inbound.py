@@ -593,28 +593,13 @@ def machine_busy_seconds() -> float:
     return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
-@contextlib.contextmanager
 def postgres_schema(base_url: str | None):
     """A private schema in ``base_url``'s database for one run, dropped afterwards (as the
     tests do); None without a URL (SQLite)."""
     if not base_url:
-        yield None
-        return
-    from sqlalchemy import text
-    from sqlalchemy.engine import make_url
-
-    from soapgw.store.database import make_engine
-    schema = f"soapgw_bench_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(base_url)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        url = make_url(base_url).update_query_dict({"options": f"-csearch_path={schema}"})
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+        return contextlib.nullcontext(None)
+    from soapgw.store.scratch_schema import scratch_schema
+    return scratch_schema(base_url, "soapgw_bench")
 
 
 def free_port() -> int:

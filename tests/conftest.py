@@ -8,19 +8,17 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from pathlib import Path
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
 import requests
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from soapgw.app import Gateway, create_app
 from soapgw.config import Settings
 from soapgw.store.migrate import upgrade
+from soapgw.store.scratch_schema import scratch_schema
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -42,23 +40,11 @@ def postgres_admin_url() -> str:
     return POSTGRES_URL
 
 
-def _postgres_schema_url(base: str, schema: str) -> str:
-    url = make_url(base).set(drivername="postgresql+psycopg")
-    return url.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
-        hide_password=False)
-
-
 @pytest.fixture
 def postgres_url(postgres_admin_url):
     """A fresh, private schema in the test database; dropped afterwards."""
-    schema = f"soapgw_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(make_url(postgres_admin_url).set(drivername="postgresql+psycopg"))
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    yield _postgres_schema_url(postgres_admin_url, schema)
-    with admin.begin() as connection:
-        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    with scratch_schema(postgres_admin_url, "soapgw_test") as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
