@@ -20,8 +20,9 @@ from soapgw.core.data_transfer import DataTransferRegistry
 from soapgw.core.errors import ErrorCode, OcppError
 from soapgw.core.metering import store_meter_values
 from soapgw.core.notifications import station_status, status_notification
-from soapgw.core.registration import Station, admit, record_quirks, update_station
+from soapgw.core.registration import Station, admit, record_quirks
 from soapgw.core.runtime_settings import RuntimeSettings
+from soapgw.core.station_columns import update_station
 from soapgw.core.transactions import start_transaction, stop_transaction
 from soapgw.store.database import Db
 from soapgw.store.models import Connector, DataTransferRecord, Transaction

@@ -6,7 +6,7 @@ from sqlalchemy import bindparam, insert, update
 from soapgw.core.call import StationCall
 from soapgw.core.connectors import connector_pk
 from soapgw.core.messages import StatusNotificationRequest
-from soapgw.core.registration import update_station
+from soapgw.core.station_columns import update_station
 from soapgw.store.database import Db
 from soapgw.store.models import ConnectorStatus, Reservation
 

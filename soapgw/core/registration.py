@@ -9,6 +9,7 @@ from soapgw.core.call import StationCall
 from soapgw.core.commands.guard import check_callback
 from soapgw.core.endpoints import derive_callback
 from soapgw.core.errors import ErrorCode, OcppError
+from soapgw.core.station_columns import update_station
 from soapgw.store.database import Db
 from soapgw.store.models import ChargeBox, EndpointChange, StationQuirk, UnknownChargeBox
 from soapgw.store.upsert import insert_for, upsert
@@ -66,15 +67,6 @@ def _find_and_touch(heartbeat: bool):
 
 
 _FIND_AND_TOUCH = {False: _find_and_touch(False), True: _find_and_touch(True)}
-
-
-_UPDATE_STATION = update(_TABLE).where(_TABLE.c.id == bindparam("b_station_pk"))
-
-
-def update_station(db: Db, station_pk: int, values: dict) -> None:
-    """SET the given charge_box columns of one station: one statement built once, whose SET
-    clause follows the keys of ``values`` (building an UPDATE per message cost ~0.1 ms)."""
-    db.execute(_UPDATE_STATION, {"b_station_pk": station_pk, **values})
 
 
 def admit(db: Db, call: StationCall, auto_register: bool,

@@ -2,12 +2,10 @@
 the charge box (shown to operators; checked again before every call)."""
 from __future__ import annotations
 
-from sqlalchemy import update
-
 from soapgw.core.call import StationCall
 from soapgw.core.commands.callback_policy import Verdict, judge_callback, resolve
+from soapgw.core.station_columns import update_station
 from soapgw.store.database import Db
-from soapgw.store.models import ChargeBox
 
 
 def check_callback(db: Db, station, call: StationCall, learnt: str,
@@ -23,9 +21,7 @@ def check_callback(db: Db, station, call: StationCall, learnt: str,
     values = {"endpoint_peer_host": call.peer_host, "endpoint_verdict": verdict.label,
               "endpoint_verdict_reason": verdict.reason}
     if any(getattr(station, name) != value for name, value in values.items()):
-        table = ChargeBox.__table__
-        db.execute(update(table).where(table.c.id == station.id).values(
-            endpoint_checked_at=call.received_at, **values))
+        update_station(db, station.id, {"endpoint_checked_at": call.received_at, **values})
         for name, value in values.items():
             setattr(station, name, value)
     return verdict
