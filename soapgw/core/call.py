@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from soapgw.core.timestamps import now
+from soapgw.timestamps import now
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,9 @@ class StationCall:
     peer_host: str | None = None
     quirks: list[Quirk] = field(default_factory=list)
     received_at: datetime = field(default_factory=now)
+    # Facts the handling derived (core.events.NewEvent), published with the message's own
+    # event in its transaction.
+    events: list = field(default_factory=list)
 
     def quirk(self, code: str, detail: str) -> None:
         self.quirks.append(Quirk(code, detail))

@@ -2,7 +2,8 @@
 
 The protocol edges call :meth:`CentralSystem.process` with a :class:`StationCall` and a
 core request message, inside a database transaction they own (so that the message journal
-is written in the same commit).
+is written in the same commit). The message, its answer (or refusal) and what it changed are
+published to the event outbox in that same transaction.
 """
 from __future__ import annotations
 
@@ -18,7 +19,9 @@ from soapgw.core.call import StationCall
 from soapgw.core.connectors import connector_pk
 from soapgw.core.data_transfer import DataTransferRegistry
 from soapgw.core.errors import ErrorCode, OcppError
+from soapgw.core.events import EventPublisher, EventType, NewEvent
 from soapgw.core.metering import store_meter_values
+from soapgw.core.ocppj import encode
 from soapgw.core.notifications import station_status, status_notification
 from soapgw.core.registration import Station, admit, record_quirks
 from soapgw.core.runtime_settings import RuntimeSettings
@@ -59,9 +62,11 @@ def on(action: str):
 
 
 class CentralSystem:
-    def __init__(self, settings: Settings, data_transfer: DataTransferRegistry | None = None):
+    def __init__(self, settings: Settings, data_transfer: DataTransferRegistry | None = None,
+                 events: EventPublisher | None = None):
         self.settings = settings
         self.data_transfer = data_transfer or DataTransferRegistry()
+        self.events = events or EventPublisher()
 
     def process(self, db: Db, call: StationCall, request):
         """Admit the station, run the action's handler, record quirks; return the response.
@@ -78,13 +83,19 @@ class CentralSystem:
                    if call.action == "BootNotification" else None)
         admission = admit(db, call, runtime is not None and runtime.auto_register,
                           self.settings.allowed_callback_networks)
-        if admission.refusal is not None:
+        try:
+            if admission.refusal is not None:
+                admission.refuse()
+            response = handler(HandlerContext(db, admission.station, call, self, runtime),
+                               request)
+        except OcppError as error:
             if admission.station is not None:
                 record_quirks(db, admission.station.id, call)
-            admission.refuse()
-        response = handler(HandlerContext(db, admission.station, call, self, runtime), request)
+            self.events.message(db, call, request, error=error)
+            raise
         if admission.station is not None:
             record_quirks(db, admission.station.id, call)
+        self.events.message(db, call, request, response)
         return response
 
 
@@ -104,8 +115,11 @@ def boot_notification(ctx: HandlerContext, request: m.BootNotificationRequest):
         firmware_version=request.firmware_version, iccid=request.iccid, imsi=request.imsi,
         meter_type=request.meter_type, meter_serial_number=request.meter_serial_number,
         last_boot_at=ctx.call.received_at))
-    return m.BootNotificationResponse(status=ctx.station.registration_status,
-                                      current_time=ctx.call.received_at, interval=interval)
+    response = m.BootNotificationResponse(status=ctx.station.registration_status,
+                                          current_time=ctx.call.received_at, interval=interval)
+    ctx.call.events.append(NewEvent(EventType.STATION_BOOTED, ctx.call.charge_box_id, {
+        "request": encode(request), "response": encode(response)}, ctx.call.received_at))
+    return response
 
 
 @on("Heartbeat")

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from soapgw.core.timestamps import now
+from soapgw.timestamps import now
 from soapgw.store.models import AdminUser
 from soapgw.web.db import db
 from soapgw.web.security import password_matches

@@ -10,7 +10,7 @@ from importlib import resources
 from jsonschema import Draft4Validator, FormatChecker
 
 from soapgw.core.commands.errors import ErrorKind, TaskError
-from soapgw.core.timestamps import TimestampError, parse_timestamp
+from soapgw.timestamps import TimestampError, parse_timestamp
 
 # Decimals, not floats: ``multipleOf: 0.1`` (charging limits) fails on binary floats.
 _SCHEMAS = resources.files("ocpp.v16") / "schemas"

@@ -13,7 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from functools import cache
 
-from soapgw.core.timestamps import utc
+from soapgw.timestamps import utc
 
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
 
