@@ -19,7 +19,8 @@ from soapgw.core.call import StationCall
 from soapgw.core.connectors import connector_pk
 from soapgw.core.data_transfer import DataTransferRegistry
 from soapgw.core.errors import ErrorCode, OcppError
-from soapgw.core.events import EventPublisher, EventType, NewEvent
+from soapgw.core.enums import EventType
+from soapgw.core.events import EventPublisher, NewEvent
 from soapgw.core.metering import store_meter_values
 from soapgw.core.ocppj import encode
 from soapgw.core.notifications import station_status, status_notification

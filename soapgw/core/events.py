@@ -14,12 +14,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from enum import Enum
 
 from sqlalchemy import bindparam, delete, func, insert, select, text, update
 
-from soapgw.core.commands.payloads import to_json
-from soapgw.core.ocppj import encode
+from soapgw.core.enums import EventType
+from soapgw.core.ocppj import encode, to_json
 from soapgw.store.database import Db
 from soapgw.store.models import Event, EventConsumer
 from soapgw.store.upsert import dialect_name, upsert
@@ -29,26 +28,6 @@ _EVENTS = Event.__table__
 _INSERT = insert(_EVENTS)
 # Any fixed number: the key of the PostgreSQL advisory lock that orders event writers.
 _ORDER_LOCK = text("SELECT pg_advisory_xact_lock(7357001)")
-
-
-class EventType(str, Enum):
-    """Event types and their payloads (camelCase keys, OCPP-J 1.6 payloads where OCPP has one).
-
-    A station's message: ``{"action", "request", "response"}``, or ``"error": {"code",
-    "description"}`` instead of a response when it was refused. A command's result for one
-    station: ``{"taskId", "action", "request", "response"}`` (RemoteStartTransaction adds
-    ``"transactionId"``), or ``"error": {"kind", "code", "description"}``. The derived facts follow.
-    """
-
-    STATION_MESSAGE = "station.message"
-    COMMAND_RESULT = "command.result"
-    STATION_BOOTED = "station.booted"  # {"request", "response"} of the BootNotification
-    STATION_OFFLINE = "station.offline"  # {"lastMessageAt", "heartbeatInterval"}
-    STATION_ONLINE = "station.online"  # {"offlineSince", "action"}: came back
-    CONNECTOR_STATUS = "connector.status_changed"  # {"statusNotification", "previousStatus"}
-    TRANSACTION_STARTED = "transaction.started"  # {"request", "response"}
-    TRANSACTION_STOPPED = "transaction.stopped"  # {"transactionId", "stoppedBy", "request", ...}
-    TASK_FINISHED = "task.finished"  # {"taskId", "action", "origin", "results"}
 
 
 @dataclass

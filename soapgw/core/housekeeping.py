@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from soapgw.config import Settings
 from soapgw.core import events
-from soapgw.core.events import EventType, NewEvent
+from soapgw.core.enums import EventType
+from soapgw.core.events import NewEvent
 from soapgw.core.liveness import online_cutoff
 from soapgw.core.runtime_settings import RuntimeSettings
 from soapgw.store import journal

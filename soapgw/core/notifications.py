@@ -5,7 +5,8 @@ from sqlalchemy import bindparam, insert, select, update
 
 from soapgw.core.call import StationCall
 from soapgw.core.connectors import connector_pk
-from soapgw.core.events import EventType, NewEvent
+from soapgw.core.enums import EventType
+from soapgw.core.events import NewEvent
 from soapgw.core.ocppj import encode
 from soapgw.core.messages import StatusNotificationRequest
 from soapgw.core.station_columns import update_station

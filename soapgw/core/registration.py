@@ -10,7 +10,8 @@ from soapgw.core.call import StationCall
 from soapgw.core.commands.guard import check_callback
 from soapgw.core.endpoints import derive_callback
 from soapgw.core.errors import ErrorCode, OcppError
-from soapgw.core.events import EventType, NewEvent
+from soapgw.core.enums import EventType
+from soapgw.core.events import NewEvent
 from soapgw.core.station_columns import update_station
 from soapgw.store.database import Db
 from soapgw.store.models import ChargeBox, EndpointChange, StationQuirk, UnknownChargeBox

@@ -11,9 +11,9 @@ from sqlalchemy import bindparam, insert, select, update
 from soapgw.core.authorization import find_tag, start_info, tag_info
 from soapgw.core.call import StationCall
 from soapgw.core.connectors import connector_pk
-from soapgw.core.enums import Reason, values
+from soapgw.core.enums import EventType, Reason, values
 from soapgw.core.errors import Invalid, NotFound
-from soapgw.core.events import EventPublisher, EventType, NewEvent
+from soapgw.core.events import EventPublisher, NewEvent
 from soapgw.core.ocppj import encode
 from soapgw.core.messages import (StartTransactionRequest, StartTransactionResponse,
                                   StopTransactionRequest, StopTransactionResponse)

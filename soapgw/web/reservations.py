@@ -17,7 +17,7 @@ from soapgw.web.paging import paginate
 bp = Blueprint("reservations", __name__, url_prefix="/reservations")
 
 STATUSES = values(ReservationState)
-ACTIVE = (ReservationState.WAITING.value, ReservationState.ACCEPTED.value)
+ACTIVE = (ReservationState.waiting.value, ReservationState.accepted.value)
 
 
 class ReservationFilter(FilterForm):

@@ -9,7 +9,7 @@ from wtforms.validators import Length, Optional
 from flask_wtf import FlaskForm
 
 from soapgw.core import stations
-from soapgw.core.enums import ChargePointStatus, values
+from soapgw.core import enums
 from soapgw.core.errors import Invalid, NotFound
 from soapgw.core.identifiers import CHARGE_BOX_ID_LENGTH
 from soapgw.timestamps import now
@@ -27,8 +27,8 @@ from soapgw.web.queries import latest_status_id, runtime_settings
 bp = Blueprint("stations", __name__, url_prefix="/chargepoints")
 
 REGISTRATION_STATUSES = stations.REGISTRATION_STATUSES
-# 1.6's statuses and 1.5's Occupied (kept as sent by stations older readings may hold)
-CONNECTOR_STATUSES = (*values(ChargePointStatus), "Occupied")
+
+CONNECTOR_STATUSES = enums.values(enums.ConnectorStatus)
 ANY = ("", "any")
 
 

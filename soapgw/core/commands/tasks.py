@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from soapgw.core.commands.errors import ErrorKind, TaskError
 from soapgw.core.commands.payloads import to_json
-from soapgw.core.events import EventType, NewEvent, publish
+from soapgw.core.enums import EventType
+from soapgw.core.events import NewEvent, publish
 from soapgw.timestamps import now
 from soapgw.store.models import Task, TaskResult
 
