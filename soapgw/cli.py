@@ -90,7 +90,7 @@ def cmd_tag_add(settings: Settings, args) -> int:
         with open_sessions(settings).begin() as db:
             tags.add_tag(db, args.id_tag, values)
     except Invalid as invalid:
-        exists = "exists already" in invalid.problems.get("id_tag", "")
+        exists = "already exists" in invalid.problems.get("id_tag", "")
         error = _refused(invalid, {"id_tag": "IDTAG", "parent_id_tag": "--parent",
                                    "max_active_transactions": "--max-active",
                                    "note": "--note"})

@@ -83,7 +83,7 @@ def add_tags(db: Session, id_tags: list[str], values: TagValues) -> Added:
 def add_tag(db: Session, id_tag: str, values: TagValues) -> None:
     """Add one tag; an existing one is refused."""
     if not add_tags(db, [id_tag], values).added:
-        raise Invalid({"id_tag": f"the id tag {id_tag!r} exists already"})
+        raise Invalid({"id_tag": f"the id tag {id_tag!r} already exists"})
 
 
 def tag(db: Session, pk: int) -> IdTag:
