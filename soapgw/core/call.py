@@ -31,6 +31,9 @@ class StationCall:
     # Facts the handling derived (core.events.NewEvent), published with the message's own
     # event in its transaction.
     events: list = field(default_factory=list)
+    # The outside answer to a decision message (core.advice.Advice), asked before the
+    # transaction by the edge; None: the core's own rules decide.
+    advice: object | None = None
 
     def quirk(self, code: str, detail: str) -> None:
         self.quirks.append(Quirk(code, detail))

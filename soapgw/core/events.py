@@ -128,6 +128,8 @@ class EventPublisher:
         """A station's message with its answer (or the OcppError that refused it), then the
         facts its handling derived (``call.events``)."""
         payload = {"action": call.action, "request": encode(request)}
+        if call.advice is not None:
+            payload["decidedBy"] = call.advice.source
         if error is not None:
             payload["error"] = {"code": error.code.value, "description": error.reason}
         else:

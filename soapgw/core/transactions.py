@@ -62,7 +62,10 @@ def start_transaction(db: Db, station, call: StationCall,
            "b_meter": request.meter_start}
     existing = db.execute(_SAME_START, key).one_or_none()
     if existing is None:
-        info = start_info(db, request.id_tag, call.received_at)
+        if call.advice is not None:  # decided outside (core.advice); stored all the same
+            info = call.advice.response.id_tag_info
+        else:
+            info = start_info(db, request.id_tag, call.received_at)
         transaction_id = db.scalar(_INSERT_START(db), dict(
             connector_pk=connector, id_tag=request.id_tag, start_timestamp=request.timestamp,
             meter_start=request.meter_start, reservation_id=request.reservation_id,

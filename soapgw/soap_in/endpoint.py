@@ -62,16 +62,17 @@ class Exchange:
 
 
 class Invocation:
-    """Handed to the spyne service method (``ctx.udc``): maps and runs one request in the core."""
+    """Handed to the spyne service method (``ctx.udc``): runs the request, already mapped to
+    its core message, in the core."""
 
     def __init__(self, db: Connection, central_system: CentralSystem, call: StationCall,
-                 version: InboundVersion):
+                 version: InboundVersion, core_request):
         self.db, self.central_system, self.call, self.version = db, central_system, call, version
+        self.core_request = core_request
         self.error: Exception | None = None
 
     def invoke(self, operation: Operation, request):
-        core_request = self.version.mapping.request_to_core(operation, request)
-        core_response = self.central_system.process(self.db, self.call, core_request)
+        core_response = self.central_system.process(self.db, self.call, self.core_request)
         return self.version.mapping.response_from_core(operation, core_response)
 
 
@@ -123,13 +124,19 @@ class CentralSystemEndpoint:
             exchange.soap_version = envelope.soap_version
             exchange.addressing = read_addressing(envelope.headers)
             call = self._station_call(envelope, exchange)
-            request = exchange.version.runner.prepare(envelope)  # before taking the write lock
+            # Read and map before taking the write lock; a decision message may be asked of
+            # an outside advisor (an upstream central system ...), never while holding it.
+            request = exchange.version.runner.prepare(envelope)
+            core_request = exchange.version.mapping.request_to_core(
+                exchange.operation, exchange.version.runner.request_of(request))
+            call.advice = self.central_system.advise(call, core_request)
         except (OcppError, SoapLevelFault) as problem:
             return self._refuse(exchange, problem, started)
         try:
             with self.write_lock, self.engine.begin() as db:
                 try:
-                    udc = Invocation(db, self.central_system, call, exchange.version)
+                    udc = Invocation(db, self.central_system, call, exchange.version,
+                                     core_request)
                     response = exchange.version.runner.complete(request, udc)
                     action = exchange.operation.output_action
                     body = build_envelope(exchange.soap_version,
