@@ -399,7 +399,7 @@ def test_clear_cache_forgets_cached_authorizations():
 
 def test_reserve_now_cancel_and_expiry():
     station, central, clock = booted(connectors=2)
-    reserve = lambda connector, rid, tag="R1", minutes=10: station.handle(  # noqa: E731
+    reserve = lambda connector, rid, tag="R1", minutes=10: handle(station,  # noqa: E731
         "ReserveNow", {"connectorId": connector, "reservationId": rid, "idTag": tag,
                        "expiryDate": clock() + timedelta(minutes=minutes)})["status"]
     assert reserve(1, 7) == "Accepted"
@@ -442,7 +442,7 @@ def tx_profile(limit, unit="A", profile_id=1, stack=0, purpose="TxProfile", kind
 
 def test_set_charging_profile_limits_the_simulated_power():
     station, central, clock = booted(meter_interval=10)
-    set_profile = lambda connector, profile: station.handle(  # noqa: E731
+    set_profile = lambda connector, profile: handle(station,  # noqa: E731
         "SetChargingProfile", {"connectorId": connector, "csChargingProfiles": profile})["status"]
     assert set_profile(1, tx_profile(8)) == "Rejected"  # no transaction
     assert set_profile(1, tx_profile(8, purpose="ChargePointMaxProfile")) == "Rejected"

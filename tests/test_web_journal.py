@@ -91,8 +91,8 @@ def test_unknown_entry_is_404(client):
 
 
 # --- settings ------------------------------------------------------------------------------------
-VALID = {"heartbeat_interval": "60", "journal_retention_days": "30", "connect_timeout": "30",
-         "operation_timeout": "30"}
+VALID = {"heartbeat_interval": "60", "journal_retention_days": "30",
+         "event_retention_days": "7", "connect_timeout": "30", "operation_timeout": "30"}
 
 
 def test_settings_show_and_save(client, gateway):
@@ -101,13 +101,14 @@ def test_settings_show_and_save(client, gateway):
     assert 'name="connect_timeout" required step="any" type="number" value="30"' in html
     response = submit(client, "/settings", {"heartbeat_interval": "120", "auto_register": "y",
                                             "journal_retention_days": "0",
+                                            "event_retention_days": "2",
                                             "connect_timeout": "2.5", "operation_timeout": "3600"})
     assert response.status_code == 302
     with gateway.sessions() as db:
         saved = RuntimeSettings.load(db, gateway.settings)
     assert saved == RuntimeSettings(heartbeat_interval=120, auto_register=True,
-                                    journal_retention_days=0, connect_timeout=2.5,
-                                    operation_timeout=3600)
+                                    journal_retention_days=0, event_retention_days=2,
+                                    connect_timeout=2.5, operation_timeout=3600)
     html = client.get("/settings").text
     assert "Settings saved." in html
     assert 'name="connect_timeout" required step="any" type="number" value="2.5"' in html
@@ -120,6 +121,7 @@ def test_settings_show_and_save(client, gateway):
     ({"heartbeat_interval": ""}, "heartbeat_interval", "Enter a number of seconds."),
     ({"journal_retention_days": "-1"}, "journal_retention_days", None),
     ({"journal_retention_days": "99999"}, "journal_retention_days", None),
+    ({"event_retention_days": "-1"}, "event_retention_days", "Use 0 (forever) to 3650 days."),
     ({"connect_timeout": "0"}, "connect_timeout",
      "Use more than 0 and at most 3600 seconds."),
     ({"connect_timeout": "-2.5"}, "connect_timeout",
@@ -141,7 +143,7 @@ def test_settings_validation(client, gateway, data, field, message):
     with gateway.sessions() as db:
         assert RuntimeSettings.load(db, gateway.settings) == RuntimeSettings(
             heartbeat_interval=300, auto_register=False, journal_retention_days=30,
-            connect_timeout=30, operation_timeout=30)  # nothing saved: the environment's
+            event_retention_days=7, connect_timeout=30, operation_timeout=30)  # nothing saved: the environment's
 
 
 def test_heartbeat_interval_from_settings_reaches_stations(client, live_url, rows):

@@ -256,7 +256,8 @@ def test_running_task_page_refreshes_itself(client, rows):
 
 
 # --- timeouts from the settings page -----------------------------------------------------------
-SETTINGS = {"heartbeat_interval": "300", "journal_retention_days": "30"}
+SETTINGS = {"heartbeat_interval": "300", "journal_retention_days": "30",
+            "event_retention_days": "7"}
 
 
 class RecordingSender:
