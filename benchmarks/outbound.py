@@ -93,7 +93,7 @@ def main() -> None:
     upgrade(engine)
     sessions = make_session_factory(engine)
     with sessions.begin() as db:
-        RuntimeSettings.save(db, "auto_register", True)
+        RuntimeSettings.save(db, {"auto_register": True})
     port = free_port()
     server = serve(database_url, port, directory)
     simulation = None

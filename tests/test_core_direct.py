@@ -258,3 +258,18 @@ def test_event_ids_grow_and_purge_waits_for_consumers(core, gateway):
         assert events.purge(db, retention_days=0, at=later) == 0
     core.send("CB-1", m.HeartbeatRequest())
     assert core.events()[0].id > ids[-1]  # ids of purged events are never reused
+
+
+def test_runtime_settings_are_checked_by_the_core(gateway):
+    from soapgw.core.runtime_settings import RuntimeSettings
+    with gateway.sessions.begin() as db:
+        with pytest.raises(Invalid) as refused:
+            RuntimeSettings.save(db, {"heartbeat_interval": 0, "operation_timeout": float("nan"),
+                                      "journal_retention_days": 30, "colour": "blue"})
+        assert set(refused.value.problems) == {"heartbeat_interval", "operation_timeout",
+                                               "colour"}
+        RuntimeSettings.save(db, {"heartbeat_interval": 60, "event_retention_days": 0})
+    with gateway.sessions() as db:
+        saved = RuntimeSettings.load(db, gateway.settings)
+    assert (saved.heartbeat_interval, saved.event_retention_days, saved.journal_retention_days) \
+        == (60, 0, 30)

@@ -69,7 +69,7 @@ def test_boot_of_a_known_station_stores_boot_data_and_answers_interval(live_url,
 def test_heartbeat_interval_comes_from_settings(live_url, station, gateway):
     from soapgw.core.runtime_settings import RuntimeSettings
     with gateway.sessions.begin() as db:
-        RuntimeSettings.save(db, "heartbeat_interval", 42)
+        RuntimeSettings.save(db, {"heartbeat_interval": 42})
     reply = ok(call(live_url, station, BOOT), "BootNotification")
     assert text_of(reply, "interval") == "42"
 
@@ -87,7 +87,7 @@ def test_boot_of_unknown_station_is_rejected_and_recorded(live_url, seed):
 def test_auto_registration_accepts_unknown_station(live_url, seed, gateway):
     from soapgw.core.runtime_settings import RuntimeSettings
     with gateway.sessions.begin() as db:
-        RuntimeSettings.save(db, "auto_register", True)
+        RuntimeSettings.save(db, {"auto_register": True})
     call(live_url, "AUTO-1", "<cs:heartbeatRequest/>")  # refused: only Boot registers
     reply = ok(call(live_url, "AUTO-1", BOOT), "BootNotification")
     assert text_of(reply, "status") == "Accepted"

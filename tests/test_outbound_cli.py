@@ -131,7 +131,7 @@ def test_call_exit_codes(operator, args, code, reason):
 def test_call_uses_the_timeout_saved_at_run_time(operator):
     """The environment says 1 s; the value saved on the settings page wins."""
     with operator.sessions.begin() as db:
-        RuntimeSettings.save(db, "operation_timeout", 0.25)
+        RuntimeSettings.save(db, {"operation_timeout": 0.25})
     with station_server() as (station, address):
         station.delay = 3  # takes the call, answers only after 3 s
         register_station(operator.sessions, "CB", "1.6", address)

@@ -10,14 +10,14 @@ from wtforms import BooleanField, FloatField, IntegerField
 from wtforms.validators import InputRequired, NumberRange, ValidationError
 
 from soapgw.config import MAX_TIMEOUT
-from soapgw.core.runtime_settings import RuntimeSettings
+from soapgw.core.errors import Invalid
+from soapgw.core.runtime_settings import MAX_INTERVAL, MAX_RETENTION, RuntimeSettings
 from soapgw.web.db import db
+from soapgw.web.fields import show_problems
 from soapgw.web.queries import runtime_settings
 
 bp = Blueprint("settings_page", __name__, url_prefix="/settings")
 
-MAX_INTERVAL = 7 * 86400  # as SOAPGW_HEARTBEAT_INTERVAL
-MAX_RETENTION = 3650
 
 
 class SecondsField(FloatField):
@@ -73,8 +73,13 @@ def edit():
     form = SettingsForm(obj=current)
     if form.validate_on_submit():
         session = db()
-        for key in RuntimeSettings.KEYS:
-            RuntimeSettings.save(session, key, getattr(form, key).data)
+        try:
+            RuntimeSettings.save(session, {key: getattr(form, key).data
+                                           for key in RuntimeSettings.KEYS})
+        except Invalid as invalid:  # the form's own checks are the same: a safety net
+            show_problems(form, invalid.problems)
+            return render_template("settings.html", form=form,
+                                   defaults=current_app.config["SOAPGW_SETTINGS"]), 400
         session.commit()
         flash("Settings saved. Stations get the new heartbeat interval at their next "
               "BootNotification; the timeouts apply to commands started from now on.", "success")
