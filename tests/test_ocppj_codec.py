@@ -87,7 +87,8 @@ REALISTIC = {
     ("GetCompositeSchedule", True): {"status": "Accepted", "connectorId": 1, "scheduleStart": T0,
                                      "chargingSchedule": {
                                          "duration": 86400, "startSchedule": T0,
-                                         "chargingRateUnit": "W", "minChargingRate": Decimal("1380"),
+                                         "chargingRateUnit": "W",
+                                         "minChargingRate": Decimal("1380"),
                                          "chargingSchedulePeriod": [
                                              {"startPeriod": 0, "limit": Decimal("11000")},
                                              {"startPeriod": 28800, "limit": Decimal("7400.5"),
@@ -434,7 +435,7 @@ def test_command_payload_checks_use_the_same_validator():
         ocppj.validate("Reset", {"status": "Maybe"}, response=True)
 
 
-# --- frames ----------------------------------------------------------------------------------------
+# --- frames ---------------------------------------------------------------------------------------
 @pytest.mark.smoke
 def test_frames_encode_and_decode():
     unique_id = ocppj.new_unique_id()
