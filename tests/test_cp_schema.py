@@ -36,7 +36,10 @@ def deserialise(element: etree._Element, service):
     """Read a Body child with the request or response type its element name stands for."""
     local = etree.QName(element).localname
     operation = service.by_element.get(local)
-    cls = operation.request if operation else service.operation_for_response(local).response
+    if operation is not None:
+        cls = operation.request
+    else:
+        cls = next(op.response for op in service.operations if op.response_element == local)
     return get_xml_as_object(element, cls)
 
 

@@ -1,4 +1,4 @@
-"""The OCPP 1.6 JSON schemas the ``ocpp`` package ships, as validators (the one validator of soapgw).
+"""The OCPP 1.6 JSON schemas the ``ocpp`` package ships, as validators: soapgw's one validator.
 
 These are the files OCPP-J central systems and stations validate with. Numbers with fractions
 are Decimal on both sides (``multipleOf: 0.1`` of charging limits fails on binary floats), and

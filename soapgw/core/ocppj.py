@@ -317,6 +317,8 @@ MAX_UNIQUE_ID_LENGTH = 36  # OCPP-J 1.6, section 4.1.4
 
 @dataclass(frozen=True)
 class Call:
+    """``[2, uniqueId, action, payload]``; to send, the payload may be a core message."""
+
     unique_id: str
     action: str
     payload: dict = field(default_factory=dict)

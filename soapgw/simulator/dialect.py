@@ -7,9 +7,10 @@ A station speaks the 1.6 vocabulary internally (statuses, meterValue/sampledValu
 """
 from __future__ import annotations
 
-import importlib
-from soapgw.soap.schema.base import ServiceDefinition, named
 from soapgw.simulator.wire import Message
+from soapgw.soap import ocpp15_vocabulary as vocabulary
+from soapgw.soap.schema import cs15, cs16
+from soapgw.soap.schema.base import ServiceDefinition, named
 
 VERSIONS = ("1.5", "1.6")
 
@@ -18,15 +19,7 @@ def central_service(ocpp_version: str) -> ServiceDefinition:
     """Our CentralSystemService definition of that version (cs15 / cs16)."""
     if ocpp_version not in VERSIONS:
         raise ValueError(f"OCPP {ocpp_version} is not simulated: use 1.5 or 1.6")
-    module_name = f"soapgw.soap.schema.cs{ocpp_version.replace('.', '')}"
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name != module_name:
-            raise
-        raise ValueError(f"OCPP {ocpp_version} stations need {module_name}, "
-                         "which this installation does not have") from None
-    return module.SERVICE
+    return {"1.5": cs15.SERVICE, "1.6": cs16.SERVICE}[ocpp_version]
 
 
 def charge_point_service(ocpp_version: str) -> ServiceDefinition:
@@ -59,13 +52,6 @@ class Dialect16:
         return payload
 
 
-# 1.6 -> 1.5 vocabulary
-_STATUS_15 = {"Preparing": "Occupied", "Charging": "Occupied", "SuspendedEV": "Occupied",
-              "SuspendedEVSE": "Occupied", "Finishing": "Occupied"}
-_ERROR_15 = {"EVCommunicationError": "Mode3Error"}
-_UNIT_15 = {"A": "Amp", "V": "Volt"}
-
-
 class Dialect15:
     ocpp_version = "1.5"
 
@@ -84,8 +70,8 @@ class Dialect15:
     def request(self, action: str, payload: Message) -> Message | None:
         """The 1.5 form of a request, or None when 1.5 has no such message."""
         if action == "StatusNotification":
-            status = _STATUS_15.get(payload["status"], payload["status"])
-            error = _ERROR_15.get(payload["errorCode"], payload["errorCode"])
+            status = vocabulary.CONNECTOR_STATUS.v15(payload["status"])
+            error = vocabulary.ERROR_CODE.v15(payload["errorCode"])
             return {**payload, "status": status if status in self._statuses else "Unavailable",
                     "errorCode": error if error in self._errors else "OtherError"}
         if action == "FirmwareStatusNotification":
@@ -110,7 +96,7 @@ class Dialect15:
         for sample in meter_value.get("sampledValue", []):
             if sample.get("measurand") not in (None, *self._measurands):
                 continue  # 1.5 has no word for it (SoC, Power.Offered, ...)
-            unit = _UNIT_15.get(sample.get("unit"), sample.get("unit"))
+            unit = vocabulary.UNIT.v15(sample.get("unit"))
             readings.append({
                 "value": sample["value"], "format": sample.get("format"),
                 "measurand": sample.get("measurand"),
@@ -122,9 +108,9 @@ class Dialect15:
         return {"timestamp": meter_value["timestamp"], "value": readings}
 
     def reply(self, action: str, payload: Message) -> Message:
-        if action == "BootNotification" and "heartbeatInterval" in payload:
-            payload = {**payload, "interval": payload["heartbeatInterval"]}
-        return payload
+        renamed = {name16: payload[name15] for name16, name15
+                   in vocabulary.RESPONSE_FIELDS_15.get(action, {}).items() if name15 in payload}
+        return {**payload, **renamed} if renamed else payload
 
 
 def dialect_for(ocpp_version: str) -> Dialect15 | Dialect16:

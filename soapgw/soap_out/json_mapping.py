@@ -1,8 +1,9 @@
 """OCPP-J 1.6 payloads <-> ChargePointService SOAP values, for OCPP 1.6 and 1.5 (pure).
 
 OCPP 1.6 SOAP has the OCPP-J shape: field names match, so the mapping only normalises values
-(timestamps to UTC ``Z``; Decimals as numbers). OCPP 1.5 differs in a few places, mapped
-here both ways, and its answers come back in the 1.6 vocabulary.
+(timestamps to UTC ``Z``; Decimals as numbers). OCPP 1.5 differs in a few places
+(``soap/ocpp15_vocabulary.py``), mapped here both ways, and its answers come back in the 1.6
+vocabulary.
 """
 from __future__ import annotations
 
@@ -11,18 +12,11 @@ from decimal import Decimal
 
 from soapgw.core.commands.errors import ErrorKind, TaskError
 from soapgw.timestamps import format_timestamp, parse_timestamp
+from soapgw.soap import ocpp15_vocabulary as vocabulary
 
 # Fields of type xs:dateTime in ChargePointService requests and responses.
 _TIMESTAMPS = frozenset({"expiryDate", "startTime", "stopTime", "retrieveDate", "validFrom",
                          "validTo", "startSchedule", "scheduleStart"})
-
-# OCPP 1.5 answers in the 1.6 vocabulary.
-_STATUS_15_TO_16 = {
-    "UnlockConnector": {"Accepted": "Unlocked", "Rejected": "UnlockFailed"},
-    "SendLocalList": {"HashError": "Failed"},  # 1.6 has no hash, so no HashError
-}
-# What a 1.5 response has that the 1.6 response schema does not allow.
-_DROP_15 = {"SendLocalList": ("hash",)}
 
 
 def _to_soap_value(name: str | None, value):
@@ -46,9 +40,10 @@ def to_soap(ocpp_version: str, operation: str, payload: dict) -> dict:
         raise TaskError(ErrorKind.INVALID_PAYLOAD,
                         "chargingProfile cannot be sent in OCPP 1.5 (RemoteStartTransaction "
                         "there has idTag and connectorId only)")
-    if operation == "SendLocalList" and "localAuthorizationList" in values:
-        # British spelling in 1.5; the optional hash is not sent (1.6 has none to map from)
-        values["localAuthorisationList"] = values.pop("localAuthorizationList")
+    # The optional SendLocalList hash is not sent: 1.6 has none to map from.
+    for name16, name15 in vocabulary.REQUEST_FIELDS_15.get(operation, {}).items():
+        if name16 in values:
+            values[name15] = values.pop(name16)
     return values
 
 
@@ -69,9 +64,9 @@ def from_soap(ocpp_version: str, operation: str, values: dict | None) -> dict:
     """The OCPP-J 1.6 response payload for the values of a SOAP response ({} when empty)."""
     payload = _from_soap_value(values or {})
     if ocpp_version == "1.5":
-        for name in _DROP_15.get(operation, ()):
+        for name in vocabulary.ANSWER_FIELDS_ONLY_15.get(operation, ()):
             payload.pop(name, None)
-        statuses = _STATUS_15_TO_16.get(operation, {})
-        if payload.get("status") in statuses:
-            payload["status"] = statuses[payload["status"]]
+        spelling = vocabulary.ANSWER_STATUS.get(operation)
+        if spelling is not None and "status" in payload:
+            payload["status"] = spelling.v16(payload["status"])
     return payload

@@ -6,32 +6,20 @@ diagnostics statuses, idTagInfo) this is the structural walk of the 1.6 mapping.
 - MeterValues ``values`` -> ``meter_value``: each ``value`` element becomes a sampled value,
   its XML attributes becoming fields (1.5 has no phase). StopTransaction ``transactionData``
   holds ``values`` lists: they are flattened into one list of meter values.
-- Vocabulary: every 1.5 enumeration value is spelt the same in 1.6 except the units ``Amp`` and
-  ``Volt`` (1.6 ``A``/``V``), the error code ``Mode3Error`` (renamed ``EVCommunicationError`` in
-  1.6) and the status ``Occupied``. A value outside the 1.5 vocabulary is kept as sent (the
-  reader has recorded it as a quirk), so nothing a station reports is lost.
-- ``Occupied`` -> ``Charging``: 1.6 split Occupied into Preparing/Charging/SuspendedEV/
-  SuspendedEVSE/Finishing, and which one applies cannot be told from the message. SteVe, the
-  reference SOAP central system, maps Occupied to Charging; operators' reports and dashboards
-  built on it expect that, so we do the same (the connector is in use either way).
-- BootNotification.conf: ``interval`` -> ``heartbeatInterval``; 1.5 has no Pending, so a
-  station pending acceptance is answered Rejected (it retries its boot later either way).
+- Vocabulary (units, connector statuses, error codes, registration statuses): the table of
+  ``soap/ocpp15_vocabulary.py``, which says why Occupied becomes Charging and Pending Rejected.
+  A value outside the 1.5 vocabulary is kept as sent (the reader has recorded it as a quirk).
+- BootNotification.conf: ``interval`` -> ``heartbeatInterval``.
 - StopTransaction: 1.5 has no ``reason`` (None in the core).
 """
 from __future__ import annotations
 
 from soapgw.core import messages
 from soapgw.timestamps import utc
+from soapgw.soap import ocpp15_vocabulary as vocabulary
 from soapgw.soap.mapping.structural import from_core, to_core
 from soapgw.soap.schema import cs15
 from soapgw.soap.schema.base import Operation
-
-# 1.5 spelling -> 1.6 spelling, per field; values not listed are the same in both versions.
-UNITS = {"Amp": "A", "Volt": "V"}
-STATUSES = {"Occupied": "Charging"}
-ERROR_CODES = {"Mode3Error": "EVCommunicationError"}
-REGISTRATION_STATUSES = {"Pending": "Rejected"}
-
 
 def sampled_value(reading) -> messages.SampledValue | None:
     """One 1.5 ``value`` element; None when it has no text (1.6 drops such a reading too)."""
@@ -40,7 +28,7 @@ def sampled_value(reading) -> messages.SampledValue | None:
     return messages.SampledValue(
         value=reading.value, context=reading.context, format=reading.format,
         measurand=reading.measurand, location=reading.location,
-        unit=UNITS.get(reading.unit, reading.unit))
+        unit=vocabulary.UNIT.v16(reading.unit))
 
 
 def meter_values(values) -> list[messages.MeterValue]:
@@ -76,8 +64,8 @@ def _stop_transaction_request(request) -> messages.StopTransactionRequest:
 
 def _status_notification_request(request) -> messages.StatusNotificationRequest:
     core = to_core(request, messages.StatusNotificationRequest)
-    core.status = STATUSES.get(core.status, core.status)
-    core.error_code = ERROR_CODES.get(core.error_code, core.error_code)
+    core.status = vocabulary.CONNECTOR_STATUS.v16(core.status)
+    core.error_code = vocabulary.ERROR_CODE.v16(core.error_code)
     return core
 
 
@@ -101,7 +89,7 @@ def request_to_core(operation: Operation, request):
 def response_from_core(operation: Operation, response):
     if operation.name == "BootNotification":
         return cs15.BootNotificationResponse(
-            status=REGISTRATION_STATUSES.get(response.status, response.status),
+            status=vocabulary.REGISTRATION_STATUS.v15(response.status),
             currentTime=utc(response.current_time).replace(microsecond=0),
             heartbeatInterval=response.interval)
     return from_core(response, operation.response)

@@ -86,11 +86,6 @@ class SchemaBuilder:
         return cls
 
 
-def attributes_of(complex_type) -> list[tuple[str, type]]:
-    """The XML attributes of a ``simple_content`` type, in declaration order."""
-    return [(k, v) for k, v in complex_type._type_info.items() if issubclass(v, XmlAttribute)]
-
-
 def body_element_name(operation: str, suffix: str) -> str:
     """``BootNotification`` -> ``bootNotificationRequest`` (the lowerCamelCase wrapper element)."""
     return operation[0].lower() + operation[1:] + suffix
@@ -142,9 +137,6 @@ class ServiceDefinition:
     def __post_init__(self):
         object.__setattr__(self, "by_element", {op.request_element: op for op in self.operations})
         object.__setattr__(self, "by_name", {op.name: op for op in self.operations})
-
-    def operation_for_response(self, element: str) -> Operation | None:
-        return next((op for op in self.operations if op.response_element == element), None)
 
 
 def charge_box_identity(namespace: str):
