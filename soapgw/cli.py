@@ -163,7 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
         dest="chargebox", required=True)
     add = chargebox.add_parser("add", help="register charge boxes by chargeBoxIdentity")
     add.add_argument("ids", nargs="+", metavar="ID")
-    add.add_argument("--status", choices=("Accepted", "Pending", "Rejected"), default="Accepted")
+    add.add_argument("--status", choices=stations.REGISTRATION_STATUSES, default="Accepted")
     add.set_defaults(handler=cmd_chargebox_add)
     chargebox.add_parser("list", help="list charge boxes").set_defaults(handler=cmd_chargebox_list)
 

@@ -28,6 +28,7 @@ from soapgw.app import Gateway
 from soapgw.cli_support import open_sessions
 from soapgw.config import Settings
 from soapgw.core.commands.errors import ErrorKind, TaskError
+from soapgw.core.enums import TaskOrigin
 from soapgw.core.commands.payloads import parse_payload, to_json
 from soapgw.core.commands.tasks import recover_interrupted, state_counts, task_view
 from soapgw.store.models import Task
@@ -70,7 +71,7 @@ def cmd_call(settings: Settings, args) -> int:
     gateway = Gateway.from_settings(settings, max_workers=1)
     try:
         task_id = gateway.task_runner.run(args.operation, payload, [args.charge_box_id],
-                                          origin="cli", caller=_caller())
+                                          origin=TaskOrigin.cli, caller=_caller())
     except TaskError as error:
         return _fail(str(error), EXIT_CODES.get(error.kind, EXIT_ERROR))
     finally:

@@ -15,6 +15,7 @@ from datetime import datetime
 from soapgw.core.errors import ErrorCode, OcppError
 from soapgw.timestamps import format_timestamp, utc
 from soapgw.simulator.config_keys import check_value
+from soapgw.soap import ocpp15_vocabulary as vocabulary
 from soapgw.simulator.model import Connector, Reservation
 from soapgw.simulator.profiles import Profile
 from soapgw.simulator.station import Station
@@ -92,11 +93,10 @@ def remote_stop(station: Station, request: Message) -> Message:
 def unlock_connector(station: Station, request: Message) -> Message:
     v16 = station.ocpp_version == "1.6"
     connector = _connector(station, request["connectorId"])
-    if connector is None:
-        return {"status": "NotSupported" if v16 else "Rejected"}
-    if connector.transaction is not None:  # unlocking ends the session first
+    status = "NotSupported" if connector is None else "Unlocked"
+    if connector is not None and connector.transaction is not None:  # unlocking ends it first
         soon(station, lambda: station.end_session(connector.connector_id, "UnlockCommand"))
-    return {"status": "Unlocked" if v16 else "Accepted"}
+    return {"status": status if v16 else vocabulary.UNLOCK_STATUS.v15(status)}
 
 
 # --- availability, reset, configuration -------------------------------------------------------

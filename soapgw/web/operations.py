@@ -15,6 +15,7 @@ from wtforms import (Field, IntegerField, SelectField, SelectMultipleField, Stri
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from soapgw.core.commands import tasks
+from soapgw.core.enums import TaskOrigin, TaskState, values
 from soapgw.core.commands.errors import TaskError
 from soapgw.core.commands.operations import BY_VERSION, OCPP16
 from soapgw.timestamps import format_timestamp
@@ -151,15 +152,15 @@ def task_runner():
 
 
 # --- the task list and its filters -----------------------------------------------------------
-RESULT_STATES = (tasks.QUEUED, tasks.SENT, tasks.ANSWERED, tasks.FAILED, tasks.TIMED_OUT)
+RESULT_STATES = values(TaskState)
 
 
 class TaskFilter(FilterForm):
     operation = SelectField("Operation", default="", choices=options(("", "any"), *OCPP16))
     # known origins; another one typed into the URL still filters
     origin = SelectField("Origin", default="", validate_choice=False,
-                         choices=options(("", "any"), ("web", "web UI"),
-                                         ("cli", "command line")))
+                         choices=options(("", "any"), (TaskOrigin.web.value, "web UI"),
+                                         (TaskOrigin.cli.value, "command line")))
     station = StringField("Charge point", validators=[Optional(), Length(max=255)])
     state = SelectField("State", default="", choices=options(
         ("", "any"), ("open", "open (not finished)"),
@@ -246,7 +247,7 @@ def run(operation: str, version: str):
         db().rollback()
         try:
             task_id = task_runner().submit(operation, payload_of(form, operation),
-                                           form.stations.data, origin="web", caller=caller)
+                                           form.stations.data, origin=TaskOrigin.web, caller=caller)
         except TaskError as exc:  # the OCPP 1.6 JSON schema refused the payload
             error = exc.reason
         else:

@@ -13,12 +13,14 @@ from sqlalchemy.orm import Session
 
 from soapgw.core.commands.errors import ErrorKind, TaskError
 from soapgw.core.commands.payloads import to_json
-from soapgw.core.enums import EventType
+from soapgw.core.enums import EventType, TaskState
 from soapgw.core.events import NewEvent, publish
 from soapgw.timestamps import now
 from soapgw.store.models import Task, TaskResult
 
-QUEUED, SENT, ANSWERED, FAILED, TIMED_OUT = "queued", "sent", "answered", "failed", "timed_out"
+QUEUED, SENT, ANSWERED, FAILED, TIMED_OUT = (TaskState.queued, TaskState.sent,
+                                             TaskState.answered, TaskState.failed,
+                                             TaskState.timed_out)
 # A result nobody finished for this long is taken as abandoned even when its worker runs on
 # another host (whose processes we cannot see): far beyond any timeout a live worker waits.
 ABANDONED_AFTER = timedelta(hours=1)
