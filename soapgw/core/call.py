@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from soapgw.core.station_auth import Presented
 from soapgw.core.timestamps import now
 
 
@@ -26,6 +27,8 @@ class StationCall:
     announced_from: str | None = None
     announced_reply_to: str | None = None
     peer_host: str | None = None
+    # What the request presented to prove who it is (HTTP Basic, client certificate).
+    credentials: Presented | None = None
     quirks: list[Quirk] = field(default_factory=list)
     received_at: datetime = field(default_factory=now)
 

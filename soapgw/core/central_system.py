@@ -22,6 +22,7 @@ from soapgw.core.metering import store_meter_values
 from soapgw.core.notifications import station_status, status_notification
 from soapgw.core.registration import Station, admit, record_quirks
 from soapgw.core.runtime_settings import RuntimeSettings
+from soapgw.core.station_access import StationAccess
 from soapgw.core.station_columns import update_station
 from soapgw.core.transactions import start_transaction, stop_transaction
 from soapgw.store.database import Db
@@ -62,6 +63,7 @@ class CentralSystem:
     def __init__(self, settings: Settings, data_transfer: DataTransferRegistry | None = None):
         self.settings = settings
         self.data_transfer = data_transfer or DataTransferRegistry()
+        self.access = StationAccess.of(settings)
 
     def process(self, db: Db, call: StationCall, request):
         """Admit the station, run the action's handler, record quirks; return the response.
@@ -77,7 +79,7 @@ class CentralSystem:
         runtime = (RuntimeSettings.load(db, self.settings)
                    if call.action == "BootNotification" else None)
         admission = admit(db, call, runtime is not None and runtime.auto_register,
-                          self.settings.allowed_callback_networks)
+                          self.settings.allowed_callback_networks, self.access)
         if admission.refusal is not None:
             if admission.station is not None:
                 record_quirks(db, admission.station.id, call)
