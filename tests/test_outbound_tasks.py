@@ -333,7 +333,7 @@ def test_forwarded_client_address_behind_a_trusted_proxy(database_url, tmp_path)
                  headers={"X-Forwarded-For": "192.0.2.10"})
             row = station_row(gateway, identity)
             assert row.endpoint_verdict == verdict
-            assert row.endpoint_peer_host == ("192.0.2.10" if trusted else "127.0.0.1")
+            assert row.endpoint_peer_host == ("192.0.2.10" if trusted == proxy else "127.0.0.1")
         finally:
             server.shutdown()
             server.server_close()
