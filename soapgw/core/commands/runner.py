@@ -40,6 +40,9 @@ class Target:
     charge_box_id: str
     ocpp_version: str
     address: str
+    # The IP addresses the callback guard checked: the call connects to these and never
+    # resolves the host again (DNS rebinding). Empty: the sender resolves.
+    connect_to: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -195,7 +198,8 @@ class TaskRunner:
                 raise TaskError(ErrorKind.NO_ENDPOINT,
                                 f"charge box {charge_box_id!r} has announced no callback "
                                 "address (wsa:From) and none was set by an admin")
-            verdict = judge_callback(address, resolve(address), pinned=station.endpoint_pinned,
+            resolved = resolve(address)
+            verdict = judge_callback(address, resolved, pinned=station.endpoint_pinned,
                                      peer_host=station.endpoint_peer_host,
                                      allowed_networks=self.settings.allowed_callback_networks)
             db.execute(update(ChargeBox).where(ChargeBox.id == station.id).values(
@@ -204,7 +208,7 @@ class TaskRunner:
         if not verdict.allowed:
             raise TaskError(ErrorKind.ENDPOINT_REFUSED,
                             f"not sent to {address}: {verdict.reason}")
-        return Target(charge_box_id, station.ocpp_version, address)
+        return Target(charge_box_id, station.ocpp_version, address, tuple(resolved))
 
     def _mark_sent(self, result_id: int, target: Target, operation: str,
                    payload: dict) -> tuple[effects.Prepared, datetime]:
