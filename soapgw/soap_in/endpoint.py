@@ -145,6 +145,8 @@ class CentralSystemEndpoint:
                                           reply_headers(action, exchange.addressing.message_id),
                                           response)
                     status, fault_code = 200, None
+                except StationRefused:
+                    raise  # rolled back below: a refused message changes nothing
                 except OcppError as error:
                     status, body, fault_code = self._fault(exchange, error)
                     action = FAULT_ACTION
