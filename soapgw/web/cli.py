@@ -8,6 +8,7 @@ import sys
 from sqlalchemy import select
 
 from soapgw.config import Settings
+from soapgw.core.sign_in import end_sessions
 from soapgw.core.timestamps import now
 from soapgw.store.models import AdminUser
 from soapgw.web.security import hash_password, password_problem
@@ -65,7 +66,8 @@ def cmd_admin_password(settings: Settings, args) -> int:
     with sessions.begin() as db:
         user = db.scalars(select(AdminUser).where(AdminUser.username == name)).one()
         user.password_hash = hash_password(password)
-    print(f"changed the password of {name}")
+        end_sessions(db, user.id)  # signed-in browsers must sign in with the new one
+    print(f"changed the password of {name}; its sessions are ended")
     return 0
 
 
