@@ -61,6 +61,7 @@ def _register_pages(app: Flask) -> None:
     for module in (dashboard, stations, tags, transactions, reservations, journal,
                    settings_page):
         app.register_blueprint(module.bp)
+    __import__("soapgw.web.station_auth", fromlist=["init_app"]).init_app(app)
     # The operations pages send commands through soapgw.soap_out (zeep); without it the rest
     # of the UI still works.
     app.config["SOAPGW_OPERATIONS"] = importlib.util.find_spec("soapgw.soap_out") is not None
