@@ -90,3 +90,30 @@ def test_the_station_page_sets_authentication_and_shows_refusals(client, rows, g
     submit(client, page, {"networks": "", "clear_password": "y", "callback_policy": "follow"},
            action)
     assert station(gateway, "CP-W").auth_password_hash is None
+
+
+def test_serve_refuses_to_start_behind_an_untrusted_local_proxy(sqlite_url):
+    env = command_env(sqlite_url, SOAPGW_PUBLIC_URL="https://csms.example.org")
+    done = soapgw_command("serve", "--port", "1", env=env)
+    assert done.returncode == 2
+    assert "SOAPGW_TRUSTED_PROXIES" in done.stderr and done.stderr.count("\n") == 1
+
+
+def test_local_proxy_problem_cases(tmp_path):
+    import ipaddress
+
+    from conftest import make_settings
+    from soapgw.server import local_proxy_problem
+
+    def problem(host, public, trusted=()):
+        settings = make_settings("sqlite://", tmp_path, public_url=public,
+                                 trusted_proxies=tuple(ipaddress.ip_network(t)
+                                                       for t in trusted))
+        return local_proxy_problem(settings, host) is not None
+
+    assert problem("127.0.0.1", "https://csms.example.org")
+    assert problem("localhost", "http://192.0.2.1:8080")
+    assert not problem("127.0.0.1", "https://csms.example.org", ["127.0.0.1/32"])
+    assert not problem("0.0.0.0", "https://csms.example.org")
+    assert not problem("127.0.0.1", "http://127.0.0.1:8080")
+    assert not problem("127.0.0.1", None)
