@@ -116,3 +116,21 @@ def test_a_cookie_saved_before_a_new_password_no_longer_works(web_app, admin, da
     assert browser.get("/").status_code == 302
     assert sign_in(browser, password="a brand new password").status_code == 302
     assert browser.get("/").status_code == 200
+
+
+def test_one_password_check_at_a_time_others_are_turned_away_at_once(web_app, admin,
+                                                                      tmp_path):
+    from soapgw.web.check_gate import CheckGate
+    gate = CheckGate(tmp_path)
+    with gate.enter() as first, gate.enter() as second:
+        assert (first, second) == (True, False)
+    with gate.enter() as again:
+        assert again
+    # a sign-in arriving while another worker is checking a password: 429 at once, not counted
+    browser = web_app.test_client()
+    with web_app.extensions["soapgw_check_gate"].enter() as held:
+        assert held
+        response = sign_in(browser)
+    assert response.status_code == 429 and response.headers["Retry-After"] == "1"
+    assert "checking another sign-in" in response.text
+    assert sign_in(browser).status_code == 302

@@ -12,6 +12,7 @@ from soapgw.core import sign_in as sign_in_service
 from soapgw.core.commands.callback_policy import client_address
 from soapgw.core.timestamps import now
 from soapgw.store.models import AdminUser
+from soapgw.web.check_gate import CheckGate
 from soapgw.web.db import db
 
 bp = Blueprint("auth", __name__)
@@ -50,7 +51,8 @@ def sign_in():
     if form.validate_on_submit():
         policy = current_app.config.get(THROTTLE_CONFIG) or sign_in_service.ThrottlePolicy()
         result = sign_in_service.sign_in(db(), form.username.data.strip(), form.password.data,
-                                         _client_address(), now(), policy)
+                                         _client_address(), now(), policy,
+                                         current_app.extensions["soapgw_check_gate"].enter)
         db().commit()
         if result.ok:
             session.clear()  # a fresh session: nothing carried over from before signing in
@@ -58,7 +60,10 @@ def sign_in():
             session["user_id"] = result.user_id
             session["generation"] = result.session_generation
             return redirect(safe_next(request.args.get("next")))
-        if result.retry_after is not None:
+        if result.busy:
+            error = "The server is checking another sign-in. Try again in a second."
+            status, headers = 429, {"Retry-After": "1"}
+        elif result.retry_after is not None:
             error = (f"Too many failed sign-ins for this user or from this address. Try again "
                      f"in {result.retry_after} seconds.")
             status, headers = 429, {"Retry-After": str(result.retry_after)}
@@ -79,6 +84,7 @@ def sign_out():
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+    app.extensions["soapgw_check_gate"] = CheckGate(app.config["SOAPGW_SETTINGS"].instance_path)
 
     @app.before_request
     def require_sign_in():
