@@ -32,6 +32,8 @@ browser:
 test: $(VENV)/.installed browser
 	# node-soap station for the interoperability tests (they skip without node/npm)
 	if command -v npm >/dev/null 2>&1; then npm ci --prefix tests/interop --no-audit --no-fund --silent; fi
+	# the layering contracts of setup.cfg [importlinter]
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The subset CI runs under every other supported Python.

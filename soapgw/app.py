@@ -1,4 +1,5 @@
-"""The gateway as one WSGI application: SOAP endpoints under /services/, the web UI elsewhere."""
+"""Composition: the Gateway builds every part once and hands each what it needs; ``create_app``
+makes the WSGI application (SOAP endpoints under /services/, the web UI elsewhere)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -8,9 +9,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from soapgw.config import Settings
 from soapgw.core.central_system import CentralSystem
+from soapgw.core.commands.runner import Sender, TaskRunner
+from soapgw.core.events import EventPublisher
+from soapgw.core.housekeeping import Housekeeper
 from soapgw.soap_in.endpoint import CentralSystemEndpoint
+from soapgw.soap_out.client import SoapSender
 from soapgw.store.database import make_engine, make_session_factory, writer_lock
-from soapgw.store.housekeeping import JournalHousekeeper
 from soapgw.web import create_web_app
 
 
@@ -19,22 +23,33 @@ class Gateway:
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
+    events: EventPublisher
     central_system: CentralSystem
+    task_runner: TaskRunner
+    housekeeper: Housekeeper
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "Gateway":
+    def from_settings(cls, settings: Settings, sender: Sender | None = None,
+                      max_workers: int | None = None) -> "Gateway":
+        """Every part over one engine; ``sender`` replaces the SOAP client (tests, the
+        bridge), ``max_workers`` the outbound concurrency (one for ``soapgw call``)."""
         engine = make_engine(settings.database_url)
-        return cls(settings, engine, make_session_factory(engine), CentralSystem(settings))
+        sessions = make_session_factory(engine)
+        events = EventPublisher()
+        return cls(settings, engine, sessions, events,
+                   CentralSystem(settings, events=events),
+                   TaskRunner(sessions, settings, sender or SoapSender(settings), max_workers,
+                              events=events),
+                   Housekeeper(sessions, settings))
 
 
 class PathDispatcher:
     """SOAP traffic skips Flask entirely: it is the hot path."""
 
-    def __init__(self, soap, web, housekeeper: JournalHousekeeper):
-        self.soap, self.web, self.housekeeper = soap, web, housekeeper
+    def __init__(self, soap, web):
+        self.soap, self.web = soap, web
 
     def __call__(self, environ, start_response):
-        self.housekeeper.start_once()
         if environ.get("PATH_INFO", "").startswith("/services/"):
             return self.soap(environ, start_response)
         return self.web(environ, start_response)
@@ -45,5 +60,5 @@ def create_app(settings: Settings | None = None, gateway: Gateway | None = None)
     gateway = gateway or Gateway.from_settings(settings or Settings.from_env())
     soap = CentralSystemEndpoint(gateway.settings, gateway.engine, gateway.central_system,
                                  writer_lock(gateway.engine))
-    web = create_web_app(gateway.settings, gateway.sessions)
-    return PathDispatcher(soap, web, JournalHousekeeper(gateway.sessions, gateway.settings))
+    return PathDispatcher(soap, create_web_app(gateway.settings, gateway.sessions,
+                                               gateway.task_runner, gateway.events))

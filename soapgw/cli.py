@@ -3,35 +3,27 @@ when needed; errors print one line on stderr and exit non-zero."""
 from __future__ import annotations
 
 import argparse
+import logging
+import signal
 import sys
+import threading
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
+from soapgw.cli_support import EXIT_USAGE, CliError, open_sessions
 from soapgw.config import ConfigError, Settings
-from soapgw.core.timestamps import TimestampError, parse_timestamp
-from soapgw.store.database import make_engine, make_session_factory
+from soapgw.core import stations, tags
+from soapgw.core.errors import Invalid
+from soapgw.timestamps import TimestampError, parse_timestamp
+from soapgw.store.database import make_engine
 from soapgw.store.migrate import upgrade
-from soapgw.store.models import ChargeBox, IdTag, UnknownChargeBox
-from soapgw.store.upsert import insert_for
-
-EXIT_USAGE = 2
-
-
-class CliError(Exception):
-    """A problem to report in one line, with an exit code."""
-
-    def __init__(self, message: str, code: int = 1):
-        super().__init__(message)
-        self.code = code
-
-
-def _sessions(settings: Settings):
-    engine = make_engine(settings.database_url)
-    upgrade(engine)
-    return make_session_factory(engine)
-
+from soapgw.core.housekeeping import Housekeeper
+from soapgw.simulator import cli as simulator_cli
+from soapgw import cli_tasks
+from soapgw.store.models import ChargeBox, IdTag
+from soapgw.web import cli as web_cli
 
 # --- commands --------------------------------------------------------------------------------
 def cmd_serve(settings: Settings, args) -> int:
@@ -47,23 +39,26 @@ def cmd_db_upgrade(settings: Settings, args) -> int:
     return 0
 
 
+def _refused(invalid: Invalid, options: dict[str, str]) -> CliError:
+    """A service's refusal in the words of the command line (its option names)."""
+    return CliError("; ".join(f"{options.get(name, name)}: {reason}"
+                              for name, reason in invalid.problems.items()), EXIT_USAGE)
+
+
 def cmd_chargebox_add(settings: Settings, args) -> int:
-    ids = [i.strip() for i in args.ids if i.strip()]
-    with _sessions(settings).begin() as db:
-        before = db.scalar(select(func.count()).select_from(ChargeBox))
-        # One multi-row statement: hundreds of ids take milliseconds.
-        db.execute(insert_for(db, ChargeBox).values(
-            [{"charge_box_id": i, "registration_status": args.status} for i in ids])
-            .on_conflict_do_nothing())
-        db.execute(UnknownChargeBox.__table__.delete()
-                   .where(UnknownChargeBox.charge_box_id.in_(ids)))
-        added = db.scalar(select(func.count()).select_from(ChargeBox)) - before
-    print(f"added {added} charge box(es), {len(set(ids)) - added} already registered")
+    try:
+        with open_sessions(settings).begin() as db:
+            registered = stations.register(db, [i.strip() for i in args.ids if i.strip()],
+                                           args.status)
+    except Invalid as invalid:
+        raise _refused(invalid, {"ids": "ID", "registration_status": "--status"}) from None
+    print(f"added {len(registered.added)} charge box(es), {len(registered.existing)} already "
+          "registered")
     return 0
 
 
 def cmd_chargebox_list(settings: Settings, args) -> int:
-    with _sessions(settings)() as db:
+    with open_sessions(settings)() as db:
         rows = db.scalars(select(ChargeBox).order_by(ChargeBox.charge_box_id)).all()
     print("charge_box_id\tstatus\tocpp\tlast_seen\tendpoint\tcallback")
     for cb in rows:
@@ -88,21 +83,25 @@ def _expiry(text: str | None) -> datetime | None:
 
 
 def cmd_tag_add(settings: Settings, args) -> int:
-    if args.max_active < 0:
-        raise CliError("--max-active must be 0 (no limit) or more", EXIT_USAGE)
-    expiry = _expiry(args.expiry)
-    with _sessions(settings).begin() as db:
-        if db.scalar(select(IdTag.id).where(IdTag.id_tag == args.id_tag)) is not None:
-            raise CliError(f"id tag {args.id_tag!r} already exists")
-        db.add(IdTag(id_tag=args.id_tag, parent_id_tag=args.parent, expiry_date=expiry,
-                     max_active_transactions=args.max_active, blocked=args.blocked,
-                     note=args.note))
+    values = tags.TagValues(parent_id_tag=args.parent, expiry_date=_expiry(args.expiry),
+                            max_active_transactions=args.max_active, blocked=args.blocked,
+                            note=args.note)
+    try:
+        with open_sessions(settings).begin() as db:
+            tags.add_tag(db, args.id_tag, values)
+    except Invalid as invalid:
+        exists = "already exists" in invalid.problems.get("id_tag", "")
+        error = _refused(invalid, {"id_tag": "IDTAG", "parent_id_tag": "--parent",
+                                   "max_active_transactions": "--max-active",
+                                   "note": "--note"})
+        error.code = 1 if exists else EXIT_USAGE
+        raise error from None
     print(f"added id tag {args.id_tag}")
     return 0
 
 
 def cmd_tag_list(settings: Settings, args) -> int:
-    with _sessions(settings)() as db:
+    with open_sessions(settings)() as db:
         rows = db.scalars(select(IdTag).order_by(IdTag.id_tag)).all()
     print("id_tag\tparent\texpiry\tmax_active\tblocked")
     for tag in rows:
@@ -122,9 +121,26 @@ def cmd_wsdl_export(settings: Settings, args) -> int:
 
 
 def cmd_journal_purge(settings: Settings, args) -> int:
-    from soapgw.store.housekeeping import JournalHousekeeper
-    removed = JournalHousekeeper(_sessions(settings), settings).purge_now()
+    removed = Housekeeper(open_sessions(settings), settings).purge_journal()
     print(f"removed {removed} journal entries past retention")
+    return 0
+
+
+def cmd_housekeep(settings: Settings, args) -> int:
+    """Journal and event purges, the offline sweep: until SIGTERM (``soapgw serve`` runs it),
+    or one round with --once (for cron)."""
+    housekeeper = Housekeeper(open_sessions(settings), settings)
+    if args.once:
+        housekeeper.run_once()
+        return 0
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO,
+                        format="soapgw housekeep: %(message)s")
+    try:
+        housekeeper.run(stop)
+    except KeyboardInterrupt:
+        pass
     return 0
 
 
@@ -176,9 +192,14 @@ def build_parser() -> argparse.ArgumentParser:
         dest="journal", required=True)
     journal.add_parser("purge", help="delete entries past SOAPGW_JOURNAL_RETENTION_DAYS") \
         .set_defaults(handler=cmd_journal_purge)
-    __import__("soapgw.soap_out.cli", fromlist=["register"]).register(commands)  # call, tasks
-    __import__("soapgw.web.cli", fromlist=["register"]).register(commands)  # admin
-    __import__("soapgw.simulator.cli", fromlist=["register"]).register(commands)  # simulate
+    housekeep = commands.add_parser(
+        "housekeep", help="purge the journal and events, mark silent stations offline "
+                          "(soapgw serve runs it)")
+    housekeep.add_argument("--once", action="store_true", help="one round, then exit")
+    housekeep.set_defaults(handler=cmd_housekeep)
+    cli_tasks.register(commands)  # call, tasks
+    web_cli.register(commands)  # admin
+    simulator_cli.register(commands)  # simulate
     return parser
 
 
@@ -195,5 +216,3 @@ def main(argv: list[str] | None = None) -> int:
         return exc.code
 
 
-if __name__ == "__main__":
-    sys.exit(main())

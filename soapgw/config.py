@@ -134,6 +134,7 @@ class Settings:
     public_url: str | None = None
     max_message_bytes: int = 1024 * 1024
     journal_retention_days: int = 30  # 0 keeps the journal forever
+    event_retention_days: int = 7  # events every consumer has read; 0 keeps them forever
     # Commands to stations (soapgw.soap_out): timeouts, TLS, callback safety, concurrency.
     connect_timeout: float = 30.0
     operation_timeout: float = 30.0
@@ -160,6 +161,7 @@ class Settings:
             public_url=_url(env, "SOAPGW_PUBLIC_URL"),
             max_message_bytes=_int(env, "SOAPGW_MAX_MESSAGE_BYTES", 1024 * 1024, 1024),
             journal_retention_days=_int(env, "SOAPGW_JOURNAL_RETENTION_DAYS", 30, 0),
+            event_retention_days=_int(env, "SOAPGW_EVENT_RETENTION_DAYS", 7, 0),
             connect_timeout=_seconds(env, "SOAPGW_CONNECT_TIMEOUT", 30.0),
             operation_timeout=_seconds(env, "SOAPGW_OPERATION_TIMEOUT", 30.0),
             tls_client_cert=_file(env, "SOAPGW_TLS_CLIENT_CERT"),

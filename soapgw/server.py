@@ -1,11 +1,18 @@
-"""``soapgw serve``: gunicorn sync workers in the foreground; SIGTERM stops it cleanly."""
+"""``soapgw serve``: gunicorn sync workers in the foreground, with the gateway's helper
+processes beside them (``soapgw housekeep``); SIGTERM stops it all cleanly."""
 from __future__ import annotations
 
 import gc
+import logging
+import subprocess
+import sys
+import threading
 
 from gunicorn.app.base import BaseApplication
 
 from soapgw.config import ConfigError, Settings
+
+log = logging.getLogger(__name__)
 
 
 class GatewayServer(BaseApplication):
@@ -50,11 +57,52 @@ def local_proxy_problem(settings: Settings, host: str) -> str | None:
             "127.0.0.1 and may be called back on any local port")
 
 
+class Helpers:
+    """Processes that run beside the workers, one of each (a loop that must not run once per
+    worker, nor in a request's path): started when gunicorn is ready, restarted when one
+    dies, stopped with it."""
+
+    RESTART_DELAY = 5.0
+
+    def __init__(self, commands: list[list[str]]):
+        self.commands = commands
+        self.processes: dict[int, subprocess.Popen] = {}
+        self._stopping = threading.Event()
+
+    def start(self, _arbiter=None) -> None:
+        for index, command in enumerate(self.commands):
+            threading.Thread(target=self._keep, args=(index, command), daemon=True,
+                             name=f"helper-{command[-1]}").start()
+
+    def _keep(self, index: int, command: list[str]) -> None:
+        while not self._stopping.is_set():
+            process = subprocess.Popen([sys.executable, "-m", "soapgw", *command])
+            self.processes[index] = process
+            code = process.wait()
+            if self._stopping.wait(self.RESTART_DELAY):
+                return
+            log.warning("soapgw %s exited with %s: restarting it", " ".join(command), code)
+
+    def stop(self, _arbiter=None) -> None:
+        self._stopping.set()
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes.values():
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
 def serve(settings: Settings, host: str, port: int, workers: int) -> None:
     problem = local_proxy_problem(settings, host)
     if problem:
         raise ConfigError(problem)
+    helpers = Helpers([["housekeep"]])
     GatewayServer(settings, {
+        "when_ready": helpers.start,
+        "on_exit": helpers.stop,
         "bind": f"{host}:{port}",
         "workers": workers,
         "worker_class": "sync",

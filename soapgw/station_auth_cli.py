@@ -6,6 +6,7 @@ import getpass
 import os
 import sys
 
+from soapgw.cli_support import EXIT_USAGE, CliError, open_sessions
 from soapgw.config import Settings
 from soapgw.core.station_credentials import (CredentialError, access_summary,
                                              set_callback_policy, set_certificate,
@@ -15,16 +16,14 @@ PASSWORD_VARIABLE = "SOAPGW_STATION_PASSWORD"
 
 
 def _run(settings: Settings, act):
-    from soapgw.cli import CliError, _sessions
     try:
-        with _sessions(settings).begin() as db:
+        with open_sessions(settings).begin() as db:
             return act(db)
     except CredentialError as exc:
         raise CliError(str(exc), 2 if not str(exc).startswith("no charge box") else 1) from None
 
 
 def cmd_networks(settings: Settings, args) -> int:
-    from soapgw.cli import EXIT_USAGE, CliError
     if args.clear and args.cidrs:
         raise CliError("give CIDRs or --clear, not both", EXIT_USAGE)
     if not args.clear and not args.cidrs:
@@ -39,7 +38,6 @@ def cmd_networks(settings: Settings, args) -> int:
 
 
 def _read_password() -> str:
-    from soapgw.cli import EXIT_USAGE, CliError
     password = os.environ.get(PASSWORD_VARIABLE)
     if password is not None:
         return password
@@ -63,7 +61,6 @@ def cmd_password(settings: Settings, args) -> int:
 
 
 def cmd_certificate(settings: Settings, args) -> int:
-    from soapgw.cli import EXIT_USAGE, CliError
     if args.clear == bool(args.value):
         raise CliError("give the certificate's subject or fingerprint, or --clear", EXIT_USAGE)
     _run(settings, lambda db: set_certificate(db, args.id, None if args.clear else args.value))

@@ -74,6 +74,7 @@ def gateway(settings) -> Gateway:
     gateway = Gateway.from_settings(settings)
     upgrade(gateway.engine)
     yield gateway
+    gateway.task_runner.shutdown()
     gateway.engine.dispose()
 
 

@@ -32,11 +32,21 @@ def test_chargebox_and_tag_commands(env):
     listing = soapgw_command("chargebox", "list", env=env).stdout.splitlines()
     assert [line.split("\t")[:2] for line in listing[1:]] == [
         ["CB-A", "Pending"], ["CB-B", "Pending"], ["CB-C", "Accepted"]]
+    # the same rules as the web UI's (core.tags): the parent must exist
+    orphan = soapgw_command("tag", "add", "T1", "--parent", "P", env=env)
+    assert orphan.returncode == 2
+    assert orphan.stderr.strip() == ("soapgw: --parent: there is no id tag 'P': add the "
+                                     "parent first")
+    assert soapgw_command("tag", "add", "P", env=env).returncode == 0
     tag = soapgw_command("tag", "add", "T1", "--parent", "P", "--expiry", "2030-01-01T00:00:00",
                          "--max-active", "2", "--blocked", env=env)
     assert tag.returncode == 0, tag.stderr
+    again = soapgw_command("tag", "add", "T1", env=env)
+    assert (again.returncode, again.stderr.strip()) == (
+        1, "soapgw: IDTAG: the id tag 'T1' already exists")
     rows = soapgw_command("tag", "list", env=env).stdout.splitlines()
-    assert rows[1].split("\t") == ["T1", "P", "2030-01-01T00:00:00+00:00", "2", "yes"]
+    assert rows[1].split("\t") == ["P", "-", "-", "1", "no"]
+    assert rows[2].split("\t") == ["T1", "P", "2030-01-01T00:00:00+00:00", "2", "yes"]
 
 
 def test_hundreds_of_chargeboxes_in_one_call(env):
@@ -50,7 +60,9 @@ def test_hundreds_of_chargeboxes_in_one_call(env):
 
 @pytest.mark.parametrize("args, message", [
     (["tag", "add", "T", "--expiry", "someday"], "--expiry: not a date and time"),
-    (["tag", "add", "T", "--max-active", "-1"], "--max-active must be 0"),
+    (["tag", "add", "T", "--max-active", "-1"], "--max-active: use 0 (no limit) to 1000"),
+    (["tag", "add", "T" * 21], "IDTAG: 'TTTTTTTTTTTTTTTTTTTTT': the id tag is longer than 20"),
+    (["chargebox", "add", "CB\x01"], "ID: 'CB\\x01': the charge point id contains control"),
 ])
 def test_bad_arguments_exit_2_with_one_line(env, args, message):
     result = soapgw_command(*args, env=env)
@@ -138,3 +150,27 @@ def test_journal_purge_respects_retention(env, tmp_path):
     assert result.stdout.strip() == "removed 1 journal entries past retention"
     kept = soapgw_command("journal", "purge", env={**env, "SOAPGW_JOURNAL_RETENTION_DAYS": "0"})
     assert kept.stdout.strip() == "removed 0 journal entries past retention"
+
+
+def test_housekeep_once_marks_silent_stations_offline(env, tmp_path):
+    from datetime import datetime, timezone
+
+    from sqlalchemy import update
+
+    from soapgw.core import events
+    from soapgw.store.database import make_engine, make_session_factory
+    from soapgw.store.models import ChargeBox
+
+    assert soapgw_command("chargebox", "add", "CB-SILENT", "CB-NEW", env=env).returncode == 0
+    sessions = make_session_factory(make_engine(env["SOAPGW_DATABASE_URL"]))
+    with sessions.begin() as db:
+        db.execute(update(ChargeBox).where(ChargeBox.charge_box_id == "CB-SILENT").values(
+            last_message_at=datetime(2020, 1, 1, tzinfo=timezone.utc)))
+    result = soapgw_command("housekeep", "--once", env=env)
+    assert result.returncode == 0, result.stderr
+    with sessions() as db:
+        found = events.read(db)
+    # a station never heard from is not "offline": it was never online
+    assert [(e.type, e.charge_box_id) for e in found] == [("station.offline", "CB-SILENT")]
+    assert found[0].payload == {"lastMessageAt": "2020-01-01T00:00:00Z",
+                                "heartbeatInterval": 300}

@@ -71,7 +71,7 @@ def _values(data: bytes, *names: str) -> dict[str, str | None]:
 
 
 def _utc(text: str):
-    from soapgw.core.timestamps import parse_timestamp
+    from soapgw.timestamps import parse_timestamp
     return parse_timestamp(text)[0]
 
 

@@ -410,7 +410,7 @@ def test_malformed_15_sample_gets_a_formation_violation_and_a_journal_entry(live
 def test_15_field_samples_are_stored_as_sent(live_url, seed):
     """gSOAP-style headers (mustUnderstand To/Action, From with an empty host), default
     namespaces, a pretty-printed MessageID: what the stations said is in the database."""
-    from soapgw.core.timestamps import parse_timestamp
+    from soapgw.timestamps import parse_timestamp
     samples = [s for s in REQUESTS_15 if s != MALFORMED]
     for sample in samples:
         data = (SAMPLES / sample).read_bytes()

@@ -208,7 +208,7 @@ def test_mapping_from_soap():
 def test_recovery_marks_abandoned_results(gateway):
     import socket
     from soapgw.core.commands import tasks
-    from soapgw.core.timestamps import now
+    from soapgw.timestamps import now
     from soapgw.store.models import Task, TaskResult
     host = socket.gethostname()
     with gateway.sessions.begin() as db:

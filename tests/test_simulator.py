@@ -24,6 +24,7 @@ from official_schema import schema_errors
 from soap_messages import SOAP12, fault_subcode
 from soapgw.simulator import Simulation, SimulationConfig, StationOptions
 from soapgw.simulator.central_client import CentralClient, CentralUnavailable
+from soapgw.simulator.commands import handle
 from soapgw.simulator.dialect import Dialect15, charge_point_service
 from soapgw.simulator.profiles import Profile, SmartCharging
 from soapgw.simulator.station import Station
@@ -112,7 +113,7 @@ def booted(version: str = "1.6", **options) -> tuple[Station, FakeCentral, Clock
 
 
 def charging(station: Station, clock: Clock, tag: str = "TAG1", connector: int = 1) -> int:
-    assert station.handle("RemoteStartTransaction",
+    assert handle(station, "RemoteStartTransaction",
                           {"idTag": tag, "connectorId": connector}) == {"status": "Accepted"}
     run(station, clock)
     (transaction_id,) = station.transaction_ids()
@@ -205,7 +206,7 @@ def test_automatic_session_with_a_refused_tag_does_not_start():
 def test_start_answered_invalid_is_stopped_as_deauthorized():
     station, central, clock = booted()
     central.tag_status = "Invalid"
-    station.handle("RemoteStartTransaction", {"idTag": "TAG1"})
+    handle(station, "RemoteStartTransaction", {"idTag": "TAG1"})
     run(station, clock, 0.1)
     (stop,) = central.of("StopTransaction")
     assert stop["reason"] == "DeAuthorized" and station.transaction_ids() == []
@@ -216,7 +217,7 @@ def test_start_answer_without_transaction_id_frees_the_connector():
     answer = central.call
     central.call = lambda action, payload: ({} if action == "StartTransaction"
                                             else answer(action, payload))
-    station.handle("RemoteStartTransaction", {"idTag": "TAG1"})
+    handle(station, "RemoteStartTransaction", {"idTag": "TAG1"})
     run(station, clock)
     assert station.transaction_ids() == [] and station.connectors[1].transaction is None
     assert central.statuses(1) == ["Preparing", "Available"]
@@ -228,13 +229,13 @@ def test_remote_start_and_stop():
     transaction_id = charging(station, clock, "TAG9")
     assert central.actions() == ["StatusNotification", "StartTransaction", "StatusNotification"]
     # busy connector, unknown connector, unknown transaction: Rejected
-    assert station.handle("RemoteStartTransaction", {"idTag": "X", "connectorId": 1}) == {
+    assert handle(station, "RemoteStartTransaction", {"idTag": "X", "connectorId": 1}) == {
         "status": "Rejected"}
-    assert station.handle("RemoteStartTransaction", {"idTag": "X", "connectorId": 7}) == {
+    assert handle(station, "RemoteStartTransaction", {"idTag": "X", "connectorId": 7}) == {
         "status": "Rejected"}
-    assert station.handle("RemoteStopTransaction", {"transactionId": 999}) == {
+    assert handle(station, "RemoteStopTransaction", {"transactionId": 999}) == {
         "status": "Rejected"}
-    assert station.handle("RemoteStopTransaction", {"transactionId": transaction_id}) == {
+    assert handle(station, "RemoteStopTransaction", {"transactionId": transaction_id}) == {
         "status": "Accepted"}
     run(station, clock)
     (stop,) = central.of("StopTransaction")
@@ -244,10 +245,10 @@ def test_remote_start_and_stop():
 
 def test_remote_start_authorizes_first_when_configured():
     station, central, clock = booted()
-    assert station.handle("ChangeConfiguration", {"key": "AuthorizeRemoteTxRequests",
+    assert handle(station, "ChangeConfiguration", {"key": "AuthorizeRemoteTxRequests",
                                                   "value": "true"}) == {"status": "Accepted"}
     central.tag_status = "Blocked"
-    station.handle("RemoteStartTransaction", {"idTag": "TAG1"})
+    handle(station, "RemoteStartTransaction", {"idTag": "TAG1"})
     run(station, clock)
     assert "Authorize" in central.actions() and "StartTransaction" not in central.actions()
 
@@ -255,7 +256,7 @@ def test_remote_start_authorizes_first_when_configured():
 def test_remote_start_with_a_profile_other_than_tx_profile_is_rejected():
     station, _, _ = booted()
     profile = tx_profile(6, purpose="TxDefaultProfile")
-    assert station.handle("RemoteStartTransaction", {"idTag": "T", "chargingProfile": profile}) \
+    assert handle(station, "RemoteStartTransaction", {"idTag": "T", "chargingProfile": profile}) \
         == {"status": "Rejected"}
 
 
@@ -265,7 +266,7 @@ def test_remote_start_tx_profile_limits_power_from_the_start():
                "chargingProfileKind": "Relative",
                "chargingSchedule": {"chargingRateUnit": "W",
                                     "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 3000}]}}
-    station.handle("RemoteStartTransaction", {"idTag": "T", "connectorId": 1,
+    handle(station, "RemoteStartTransaction", {"idTag": "T", "connectorId": 1,
                                               "chargingProfile": profile})
     run(station, clock)
     assert station.connectors[1].power_w == 3000
@@ -275,34 +276,34 @@ def test_remote_start_tx_profile_limits_power_from_the_start():
 def test_unlock_connector_ends_the_session():
     station, central, clock = booted()
     charging(station, clock)
-    assert station.handle("UnlockConnector", {"connectorId": 1}) == {"status": "Unlocked"}
-    assert station.handle("UnlockConnector", {"connectorId": 5}) == {"status": "NotSupported"}
+    assert handle(station, "UnlockConnector", {"connectorId": 1}) == {"status": "Unlocked"}
+    assert handle(station, "UnlockConnector", {"connectorId": 5}) == {"status": "NotSupported"}
     run(station, clock)
     assert central.of("StopTransaction")[0]["reason"] == "UnlockCommand"
 
 
 def test_unlock_connector_in_ocpp15_answers_accepted_or_rejected():
     station, _, _ = booted("1.5")
-    assert station.handle("UnlockConnector", {"connectorId": 1}) == {"status": "Accepted"}
-    assert station.handle("UnlockConnector", {"connectorId": 3}) == {"status": "Rejected"}
+    assert handle(station, "UnlockConnector", {"connectorId": 1}) == {"status": "Accepted"}
+    assert handle(station, "UnlockConnector", {"connectorId": 3}) == {"status": "Rejected"}
 
 
 # --- commands: availability, reset, configuration ------------------------------------------------
 def test_change_availability_is_scheduled_while_charging():
     station, central, clock = booted()
     transaction_id = charging(station, clock)
-    assert station.handle("ChangeAvailability", {"connectorId": 1, "type": "Inoperative"}) == {
+    assert handle(station, "ChangeAvailability", {"connectorId": 1, "type": "Inoperative"}) == {
         "status": "Scheduled"}
-    assert station.handle("ChangeAvailability", {"connectorId": 4, "type": "Inoperative"}) == {
+    assert handle(station, "ChangeAvailability", {"connectorId": 4, "type": "Inoperative"}) == {
         "status": "Rejected"}
     central.clear()
-    station.handle("RemoteStopTransaction", {"transactionId": transaction_id})
+    handle(station, "RemoteStopTransaction", {"transactionId": transaction_id})
     run(station, clock)
     assert central.statuses(1) == ["Finishing", "Unavailable"]
-    assert station.handle("RemoteStartTransaction", {"idTag": "T", "connectorId": 1}) == {
+    assert handle(station, "RemoteStartTransaction", {"idTag": "T", "connectorId": 1}) == {
         "status": "Rejected"}
     central.clear()
-    assert station.handle("ChangeAvailability", {"connectorId": 0, "type": "Operative"}) == {
+    assert handle(station, "ChangeAvailability", {"connectorId": 0, "type": "Operative"}) == {
         "status": "Accepted"}
     run(station, clock)
     assert central.statuses() == ["Available", "Available"]  # connector 0, then 1
@@ -311,7 +312,7 @@ def test_change_availability_is_scheduled_while_charging():
 def test_reset_ends_sessions_and_boots_again():
     station, central, clock = booted()
     charging(station, clock)
-    assert station.handle("Reset", {"type": "Soft"}) == {"status": "Accepted"}
+    assert handle(station, "Reset", {"type": "Soft"}) == {"status": "Accepted"}
     run(station, clock, 0.3)
     assert central.of("StopTransaction")[0]["reason"] == "SoftReset"
     assert central.actions().count("BootNotification") == 1 and station.boots == 2
@@ -320,17 +321,17 @@ def test_reset_ends_sessions_and_boots_again():
 
 def test_change_and_get_configuration():
     station, central, clock = booted()
-    change = lambda key, value: station.handle("ChangeConfiguration",  # noqa: E731
+    change = lambda key, value: handle(station, "ChangeConfiguration",  # noqa: E731
                                                {"key": key, "value": value})["status"]
     assert change("NoSuchKey", "1") == "NotSupported"
     assert change("NumberOfConnectors", "4") == "Rejected"  # read-only
     assert change("MeterValueSampleInterval", "often") == "Rejected"
     assert change("MeterValuesSampledData", "Energy.Active.Import.Register,Bogus") == "Rejected"
     assert change("metervaluesampleinterval", "5") == "Accepted"  # keys are case-insensitive
-    reply = station.handle("GetConfiguration", {"key": ["MeterValueSampleInterval", "Nope"]})
+    reply = handle(station, "GetConfiguration", {"key": ["MeterValueSampleInterval", "Nope"]})
     assert reply == {"configurationKey": [{"key": "MeterValueSampleInterval", "readonly": False,
                                            "value": "5"}], "unknownKey": ["Nope"]}
-    everything = station.handle("GetConfiguration", {"key": []})["configurationKey"]
+    everything = handle(station, "GetConfiguration", {"key": []})["configurationKey"]
     assert {"HeartbeatInterval", "NumberOfConnectors", "SupportedFeatureProfiles"} <= {
         k["key"] for k in everything}
     # the new interval applies at once
@@ -347,7 +348,7 @@ def test_change_and_get_configuration():
 
 def test_heartbeat_interval_change_reschedules_heartbeats():
     station, central, clock = booted()
-    station.handle("ChangeConfiguration", {"key": "HeartbeatInterval", "value": "2"})
+    handle(station, "ChangeConfiguration", {"key": "HeartbeatInterval", "value": "2"})
     run(station, clock, 4.05)
     assert central.actions() == ["Heartbeat", "Heartbeat"]
 
@@ -356,20 +357,20 @@ def test_heartbeat_interval_change_reschedules_heartbeats():
 def test_send_local_list_keeps_list_and_version():
     station, central, clock = booted()
     accepted = {"status": "Accepted"}
-    assert station.handle("GetLocalListVersion", {}) == {"listVersion": 0}
+    assert handle(station, "GetLocalListVersion", {}) == {"listVersion": 0}
     full = {"listVersion": 4, "updateType": "Full", "localAuthorizationList": [
         {"idTag": "A", "idTagInfo": accepted}, {"idTag": "B", "idTagInfo": accepted}]}
-    assert station.handle("SendLocalList", full)["status"] == "Accepted"
-    assert station.handle("GetLocalListVersion", {}) == {"listVersion": 4}
+    assert handle(station, "SendLocalList", full)["status"] == "Accepted"
+    assert handle(station, "GetLocalListVersion", {}) == {"listVersion": 4}
     stale = {"listVersion": 4, "updateType": "Differential", "localAuthorizationList": []}
-    assert station.handle("SendLocalList", stale)["status"] == "VersionMismatch"
+    assert handle(station, "SendLocalList", stale)["status"] == "VersionMismatch"
     diff = {"listVersion": 5, "updateType": "Differential",
             "localAuthorizationList": [{"idTag": "B"}, {"idTag": "C", "idTagInfo": accepted}]}
-    assert station.handle("SendLocalList", diff)["status"] == "Accepted"
+    assert handle(station, "SendLocalList", diff)["status"] == "Accepted"
     assert sorted(station.auth.entries) == ["A", "C"] and station.auth.version == 5
     too_many = {"listVersion": 6, "updateType": "Full", "localAuthorizationList": [
         {"idTag": f"T{n}", "idTagInfo": accepted} for n in range(101)]}
-    assert station.handle("SendLocalList", too_many)["status"] == "Failed"
+    assert handle(station, "SendLocalList", too_many)["status"] == "Failed"
     # offline, the local list authorizes
     central.unreachable = True
     assert station.authorize("A") == accepted
@@ -380,7 +381,7 @@ def test_send_local_list_keeps_list_and_version():
 def test_send_local_list_in_ocpp15_uses_its_spelling_and_answers_a_hash():
     station, _, _ = booted("1.5")
     entries = [{"idTag": "A"}, {"idTag": "B", "idTagInfo": {"status": "Blocked"}}]
-    reply = station.handle("SendLocalList", {"listVersion": 2, "updateType": "Full",
+    reply = handle(station, "SendLocalList", {"listVersion": 2, "updateType": "Full",
                                              "localAuthorisationList": entries})
     assert reply["status"] == "Accepted" and len(reply["hash"]) == 40
     assert station.auth.entries == {"B": {"status": "Blocked"}}
@@ -391,7 +392,7 @@ def test_clear_cache_forgets_cached_authorizations():
     station.authorize("TAG1")
     central.unreachable = True
     assert station.authorize("TAG1") == {"status": "Accepted"}  # from the cache
-    assert station.handle("ClearCache", {}) == {"status": "Accepted"}
+    assert handle(station, "ClearCache", {}) == {"status": "Accepted"}
     with pytest.raises(CentralUnavailable):
         station.authorize("TAG1")
 
@@ -409,22 +410,22 @@ def test_reserve_now_cancel_and_expiry():
     run(station, clock)
     assert central.statuses(1) == ["Reserved"]
     # only the reserving tag may start there; its StartTransaction names the reservation
-    assert station.handle("RemoteStartTransaction", {"idTag": "OTHER", "connectorId": 1}) == {
+    assert handle(station, "RemoteStartTransaction", {"idTag": "OTHER", "connectorId": 1}) == {
         "status": "Rejected"}
     charging(station, clock, "R1", 1)
     assert central.of("StartTransaction")[0]["reservationId"] == 7
     assert station.connectors[1].reservation is None
     assert reserve(1, 10) == "Occupied"  # charging
     assert reserve(2, 11, minutes=1) == "Accepted"
-    assert station.handle("CancelReservation", {"reservationId": 11}) == {"status": "Accepted"}
-    assert station.handle("CancelReservation", {"reservationId": 11}) == {"status": "Rejected"}
+    assert handle(station, "CancelReservation", {"reservationId": 11}) == {"status": "Accepted"}
+    assert handle(station, "CancelReservation", {"reservationId": 11}) == {"status": "Rejected"}
     assert reserve(2, 12, minutes=1) == "Accepted"
     run(station, clock)
     central.clear()
     run(station, clock, 60.1)
     assert central.statuses(2) == ["Available"] and station.connectors[2].reservation is None
     assert reserve(2, 13) == "Accepted"
-    station.handle("ChangeAvailability", {"connectorId": 2, "type": "Inoperative"})
+    handle(station, "ChangeAvailability", {"connectorId": 2, "type": "Inoperative"})
     assert station.connectors[2].reservation is None  # an inoperative connector keeps none
     assert reserve(2, 14) == "Unavailable"
 
@@ -460,7 +461,7 @@ def test_set_charging_profile_limits_the_simulated_power():
     assert set_profile(0, tx_profile(4000, "W", 2, purpose="ChargePointMaxProfile",
                                      kind="Absolute")) == "Accepted"
     assert station.connectors[1].power_w == 4000
-    clear = lambda **kw: station.handle("ClearChargingProfile", kw)["status"]  # noqa: E731
+    clear = lambda **kw: handle(station, "ClearChargingProfile", kw)["status"]  # noqa: E731
     assert clear(id=2) == "Accepted" and station.connectors[1].power_w == 5520
     assert clear(id=2) == "Unknown"
     assert clear(chargingProfilePurpose="TxProfile") == "Accepted"
@@ -470,8 +471,8 @@ def test_set_charging_profile_limits_the_simulated_power():
 def test_tx_profile_goes_with_its_transaction():
     station, central, clock = booted()
     transaction_id = charging(station, clock)
-    station.handle("SetChargingProfile", {"connectorId": 1, "csChargingProfiles": tx_profile(8)})
-    station.handle("RemoteStopTransaction", {"transactionId": transaction_id})
+    handle(station, "SetChargingProfile", {"connectorId": 1, "csChargingProfiles": tx_profile(8)})
+    handle(station, "RemoteStopTransaction", {"transactionId": transaction_id})
     run(station, clock)
     assert station.smart.profiles == []
 
@@ -485,10 +486,10 @@ def test_get_composite_schedule_combines_installed_profiles():
                          periods=[{"startPeriod": 0, "limit": Decimal("10")},
                                   {"startPeriod": 600, "limit": Decimal("32")}])
     for connector, profile in ((0, max_profile), (1, default)):
-        assert station.handle("SetChargingProfile", {"connectorId": connector,
+        assert handle(station, "SetChargingProfile", {"connectorId": connector,
                                                      "csChargingProfiles": profile}) == {
             "status": "Accepted"}
-    reply = station.handle("GetCompositeSchedule", {"connectorId": 1, "duration": 7200,
+    reply = handle(station, "GetCompositeSchedule", {"connectorId": 1, "duration": 7200,
                                                     "chargingRateUnit": "A"})
     assert reply["status"] == "Accepted" and reply["connectorId"] == 1
     schedule = reply["chargingSchedule"]
@@ -496,11 +497,11 @@ def test_get_composite_schedule_combines_installed_profiles():
     periods = [(p["startPeriod"], p["limit"]) for p in schedule["chargingSchedulePeriod"]]
     # 10 A, then capped at 20 A by the station maximum, then (TxDefault over) the 16 A hardware
     assert periods == [(0, Decimal("10.0")), (600, Decimal("16.0"))]
-    watts = station.handle("GetCompositeSchedule", {"connectorId": 1, "duration": 300,
+    watts = handle(station, "GetCompositeSchedule", {"connectorId": 1, "duration": 300,
                                                     "chargingRateUnit": "W"})
     assert watts["chargingSchedule"]["chargingSchedulePeriod"] == [
         {"startPeriod": 0, "limit": Decimal("6900.0")}]
-    assert station.handle("GetCompositeSchedule", {"connectorId": 9, "duration": 60}) == {
+    assert handle(station, "GetCompositeSchedule", {"connectorId": 9, "duration": 60}) == {
         "status": "Rejected"}
 
 
@@ -535,7 +536,7 @@ def test_recurring_and_relative_profiles():
 ])
 def test_trigger_message_sends_the_message(message, expected):
     station, central, clock = booted()
-    assert station.handle("TriggerMessage", {"requestedMessage": message, "connectorId": 1}) == {
+    assert handle(station, "TriggerMessage", {"requestedMessage": message, "connectorId": 1}) == {
         "status": "Accepted"}
     run(station, clock)
     assert central.actions() == expected
@@ -544,13 +545,13 @@ def test_trigger_message_sends_the_message(message, expected):
         assert sample["context"] == "Trigger"
     if message == "StatusNotification":
         assert central.of("StatusNotification")[0]["connectorId"] == 1
-    assert station.handle("TriggerMessage", {"requestedMessage": message, "connectorId": 3}) == {
+    assert handle(station, "TriggerMessage", {"requestedMessage": message, "connectorId": 3}) == {
         "status": "Rejected"}
 
 
 def test_update_firmware_reports_progress_reboots_and_reports_installed():
     station, central, clock = booted()
-    assert station.handle("UpdateFirmware", {"retrieveDate": clock() + timedelta(seconds=5),
+    assert handle(station, "UpdateFirmware", {"retrieveDate": clock() + timedelta(seconds=5),
                                              "location": "https://fw.example/cp-2.1.bin"}) == {}
     run(station, clock, 4.9)
     assert central.actions() == []
@@ -566,7 +567,7 @@ def test_update_firmware_reports_progress_reboots_and_reports_installed():
 
 def test_update_firmware_from_an_unusable_location_fails_the_download():
     station, central, clock = booted()
-    station.handle("UpdateFirmware", {"retrieveDate": clock(), "location": "mailto:x@y"})
+    handle(station, "UpdateFirmware", {"retrieveDate": clock(), "location": "mailto:x@y"})
     run(station, clock, 1)
     assert [p["status"] for p in central.of("FirmwareStatusNotification")] == [
         "Downloading", "DownloadFailed"]
@@ -574,7 +575,7 @@ def test_update_firmware_from_an_unusable_location_fails_the_download():
 
 def test_get_diagnostics_names_a_file_and_uploads_it():
     station, central, clock = booted()
-    reply = station.handle("GetDiagnostics", {"location": "ftp://logs.example/in/"})
+    reply = handle(station, "GetDiagnostics", {"location": "ftp://logs.example/in/"})
     assert reply["fileName"].startswith("diagnostics-CP1-") and reply["fileName"].endswith(".log")
     run(station, clock, 0.2)
     assert [p["status"] for p in central.of("DiagnosticsStatusNotification")] == [
@@ -584,12 +585,12 @@ def test_get_diagnostics_names_a_file_and_uploads_it():
 def test_data_transfer():
     station, _, _ = booted()
     vendor = "soapgw.simulator"
-    assert station.handle("DataTransfer", {"vendorId": "acme"}) == {"status": "UnknownVendorId"}
-    assert station.handle("DataTransfer", {"vendorId": vendor, "messageId": "Echo",
+    assert handle(station, "DataTransfer", {"vendorId": "acme"}) == {"status": "UnknownVendorId"}
+    assert handle(station, "DataTransfer", {"vendorId": vendor, "messageId": "Echo",
                                            "data": "hi"}) == {"status": "Accepted", "data": "hi"}
-    assert station.handle("DataTransfer", {"vendorId": vendor, "messageId": "Nope"}) == {
+    assert handle(station, "DataTransfer", {"vendorId": vendor, "messageId": "Nope"}) == {
         "status": "UnknownMessageId"}
-    state = station.handle("DataTransfer", {"vendorId": vendor, "messageId": "State"})
+    state = handle(station, "DataTransfer", {"vendorId": vendor, "messageId": "State"})
     assert '"status": "Available"' in state["data"]
 
 
@@ -631,11 +632,11 @@ def test_every_request_a_station_sends_is_valid_against_the_official_schema(vers
     station.boot()
     for message in ("Heartbeat", "StatusNotification", "DiagnosticsStatusNotification",
                     "FirmwareStatusNotification"):
-        station.handle("TriggerMessage", {"requestedMessage": message})
-    station.handle("GetDiagnostics", {"location": "ftp://x/"})
-    station.handle("UpdateFirmware", {"retrieveDate": clock(), "location": "http://x/fw"})
-    station.handle("DataTransfer", {"vendorId": "x"})
-    station.handle("ChangeConfiguration", {"key": "MeterValuesSampledData",
+        handle(station, "TriggerMessage", {"requestedMessage": message})
+    handle(station, "GetDiagnostics", {"location": "ftp://x/"})
+    handle(station, "UpdateFirmware", {"retrieveDate": clock(), "location": "http://x/fw"})
+    handle(station, "DataTransfer", {"vendorId": "x"})
+    handle(station, "ChangeConfiguration", {"key": "MeterValuesSampledData",
                                            "value": ",".join(["Energy.Active.Import.Register",
                                                               "Power.Active.Import",
                                                               "Current.Import", "Voltage",

@@ -19,8 +19,8 @@ from soapgw.core.station_access import PasswordVerifier
 from soapgw.core.station_auth import (Presented, StationPolicy, certificate_matches,
                                       judge_station, read_networks)
 from soapgw.store.migrate import upgrade
-from soapgw.store.models import (ChargeBox, ConnectorStatus, EndpointChange, JournalEntry,
-                                 StationQuirk, Transaction)
+from soapgw.store.models import (ChargeBox, ConnectorStatus, EndpointChange, Event,
+                                 JournalEntry, StationQuirk, Transaction)
 
 from soap_messages import BOOT, SERVICE_PATH, envelope, fault_subcode, text_of
 
@@ -196,6 +196,11 @@ def test_impersonation_from_another_address_is_refused_when_bound(start):
     faults = gw.seed.scalars(select(JournalEntry.http_status).where(
         JournalEntry.action == "Fault:SecurityError"))
     assert faults == [403] * 4
+    refusals = gw.seed.scalars(select(Event).where(Event.type == "station.auth_refused"))
+    assert [e.charge_box_id for e in refusals] == ["CP-A"] * 4
+    assert '"kind":"network"' in refusals[0].payload and "127.0.0.2" in refusals[0].payload
+    assert gw.seed.scalars(select(Event).where(Event.type == "station.booted",
+                                               Event.charge_box_id == "CP-A")).__len__() == 1
     assert gw.post("CP-A", HEARTBEAT).status_code == 200  # the station itself still speaks
 
 
@@ -342,6 +347,8 @@ def test_a_station_speaking_from_a_new_address_is_recorded(start):
     assert gw.quirks("CP-M")["address-changed"] == \
         "messages now come from 127.0.0.2 (before: 127.0.0.1)"
     assert gw.station("CP-M").last_peer_host == "127.0.0.2"
+    (moved,) = gw.seed.scalars(select(Event).where(Event.type == "station.address_changed"))
+    assert "127.0.0.2" in moved.payload and "127.0.0.1" in moved.payload
 
 
 def test_a_local_proxy_that_is_not_trusted_is_refused_loudly(start, caplog):

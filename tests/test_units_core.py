@@ -4,7 +4,7 @@ from datetime import datetime, timezone
 import pytest
 
 from soapgw.core.endpoints import derive_callback
-from soapgw.core.timestamps import TimestampError, format_timestamp, parse_timestamp
+from soapgw.timestamps import TimestampError, format_timestamp, parse_timestamp
 
 UTC = timezone.utc
 

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from conftest import command_env, soapgw_command
 from soapgw.config import ConfigError
-from soapgw.core.timestamps import now
+from soapgw.timestamps import now
 from soapgw.store.models import (AdminUser, ChargeBox, Connector, IdTag, Setting, Task,
                                  Transaction, UnknownChargeBox)
 from soapgw.web import create_web_app
@@ -184,7 +184,8 @@ def test_session_cookie_is_secure_over_https(web_app, admin):
 
 def test_secure_cookies_can_be_forced(gateway, admin, monkeypatch):
     monkeypatch.setenv("SOAPGW_COOKIE_SECURE", "true")
-    client = create_web_app(gateway.settings, gateway.sessions).test_client()
+    client = create_web_app(gateway.settings, gateway.sessions, gateway.task_runner,
+                            gateway.events).test_client()
     response = client.get("/login")
     assert "Secure" in response.headers["Set-Cookie"]
 
@@ -217,7 +218,8 @@ def test_sessions_survive_a_new_app_with_the_same_instance(gateway, web_app, adm
     client = web_app.test_client()
     sign_in(client)
     cookie = client.get_cookie("soapgw_session").value
-    other = create_web_app(gateway.settings, gateway.sessions).test_client()
+    other = create_web_app(gateway.settings, gateway.sessions, gateway.task_runner,
+                            gateway.events).test_client()
     other.set_cookie("soapgw_session", cookie)
     assert other.get("/").status_code == 200
 

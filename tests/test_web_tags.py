@@ -67,7 +67,7 @@ def test_add_a_tag(client, rows, gateway):
     ({"id_tag": ""}, "id_tag", "Enter the id tag."),
     ({"id_tag": "X" * 21}, "id_tag", "longer than 20 characters"),
     ({"id_tag": " LEAD"}, "id_tag", "starts or ends with spaces"),
-    ({"id_tag": "OK"}, "id_tag", "exists already"),
+    ({"id_tag": "OK"}, "id_tag", "already exists"),
     ({"id_tag": "NEW", "parent_id_tag": "NOPE"}, "parent_id_tag", "There is no id tag"),
     ({"id_tag": "NEW", "parent_id_tag": "NEW"}, "parent_id_tag", "its own parent"),
     ({"id_tag": "NEW", "expiry": "31/01/2030"}, "expiry", "Not a date and time"),

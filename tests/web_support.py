@@ -30,7 +30,8 @@ def csrf_token(html: str) -> str:
 @pytest.fixture
 def web_app(gateway):
     """The Flask app as the gateway serves it; CSRF protection stays on."""
-    return create_web_app(gateway.settings, gateway.sessions)
+    return create_web_app(gateway.settings, gateway.sessions, gateway.task_runner,
+                          gateway.events)
 
 
 @pytest.fixture

@@ -4,8 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from soapgw.core.station_auth import Presented
-from soapgw.core.timestamps import now
+from soapgw.timestamps import now
 
 
 @dataclass(frozen=True)
@@ -14,6 +13,19 @@ class Quirk:
 
     code: str
     detail: str
+
+
+@dataclass(frozen=True)
+class Presented:
+    """What one request carries to prove which station it is, as the protocol edge read it
+    (judged by core.station_auth)."""
+
+    peer: str | None  # the client address (behind a trusted proxy: the forwarded one)
+    username: str | None = None  # HTTP Basic
+    password: str | None = None
+    malformed_authorization: str | None = None  # why an Authorization header was unusable
+    certificate: str | None = None  # from the client-certificate header of a trusted proxy
+    certificate_untrusted: bool = False  # the header came from elsewhere: ignored
 
 
 @dataclass
@@ -31,6 +43,12 @@ class StationCall:
     credentials: Presented | None = None
     quirks: list[Quirk] = field(default_factory=list)
     received_at: datetime = field(default_factory=now)
+    # Facts the handling derived (core.events.NewEvent), published with the message's own
+    # event in its transaction.
+    events: list = field(default_factory=list)
+    # The outside answer to a decision message (core.advice.Advice), asked before the
+    # transaction by the edge; None: the core's own rules decide.
+    advice: object | None = None
 
     def quirk(self, code: str, detail: str) -> None:
         self.quirks.append(Quirk(code, detail))

@@ -2,7 +2,8 @@
 
 The protocol edges call :meth:`CentralSystem.process` with a :class:`StationCall` and a
 core request message, inside a database transaction they own (so that the message journal
-is written in the same commit).
+is written in the same commit). The message, its answer (or refusal) and what it changed are
+published to the event outbox in that same transaction.
 """
 from __future__ import annotations
 
@@ -13,12 +14,16 @@ from sqlalchemy import bindparam, insert, select
 
 from soapgw.config import Settings
 from soapgw.core import messages as m
+from soapgw.core.advice import DECISIONS, Advice, Advisor
 from soapgw.core.authorization import find_tag, tag_info
 from soapgw.core.call import StationCall
 from soapgw.core.connectors import connector_pk
 from soapgw.core.data_transfer import DataTransferRegistry
 from soapgw.core.errors import ErrorCode, OcppError
+from soapgw.core.enums import EventType
+from soapgw.core.events import EventPublisher, NewEvent
 from soapgw.core.metering import store_meter_values
+from soapgw.core.ocppj import encode
 from soapgw.core.notifications import station_status, status_notification
 from soapgw.core.registration import Station, admit, record_quirks
 from soapgw.core.runtime_settings import RuntimeSettings
@@ -60,10 +65,24 @@ def on(action: str):
 
 
 class CentralSystem:
-    def __init__(self, settings: Settings, data_transfer: DataTransferRegistry | None = None):
+    def __init__(self, settings: Settings, data_transfer: DataTransferRegistry | None = None,
+                 events: EventPublisher | None = None, advisors: list[Advisor] | None = None):
         self.settings = settings
         self.data_transfer = data_transfer or DataTransferRegistry()
+        self.events = events or EventPublisher()
+        self.advisors = list(advisors or ())
         self.access = StationAccess.of(settings)
+
+    def advise(self, call: StationCall, request) -> Advice | None:
+        """Ask the advisors, in order, about a decision message; the first answer counts.
+        The edge calls this before its database transaction (see core.advice)."""
+        if call.action not in DECISIONS:
+            return None
+        for advisor in self.advisors:
+            advice = advisor.advise(call, request)
+            if advice is not None:
+                return advice
+        return None
 
     def process(self, db: Db, call: StationCall, request):
         """Admit the station, run the action's handler, record quirks; return the response.
@@ -80,20 +99,26 @@ class CentralSystem:
                    if call.action == "BootNotification" else None)
         admission = admit(db, call, runtime is not None and runtime.auto_register,
                           self.settings.allowed_callback_networks, self.access)
-        if admission.refusal is not None:
+        try:
+            if admission.refusal is not None:
+                admission.refuse()
+            response = handler(HandlerContext(db, admission.station, call, self, runtime),
+                               request)
+        except OcppError as error:
             if admission.station is not None:
                 record_quirks(db, admission.station.id, call)
-            admission.refuse()
-        response = handler(HandlerContext(db, admission.station, call, self, runtime), request)
+            self.events.message(db, call, request, error=error)
+            raise
         if admission.station is not None:
             record_quirks(db, admission.station.id, call)
+        self.events.message(db, call, request, response)
         return response
 
 
 @on("BootNotification")
 def boot_notification(ctx: HandlerContext, request: m.BootNotificationRequest):
     interval = ctx.runtime.heartbeat_interval
-    if ctx.station is None:
+    if ctx.station is None:  # an unknown station is never bridged nor advised
         return m.BootNotificationResponse(status="Rejected", current_time=ctx.call.received_at,
                                           interval=interval)
     for name in ("charge_point_vendor", "charge_point_model"):
@@ -106,8 +131,14 @@ def boot_notification(ctx: HandlerContext, request: m.BootNotificationRequest):
         firmware_version=request.firmware_version, iccid=request.iccid, imsi=request.imsi,
         meter_type=request.meter_type, meter_serial_number=request.meter_serial_number,
         last_boot_at=ctx.call.received_at))
-    return m.BootNotificationResponse(status=ctx.station.registration_status,
-                                      current_time=ctx.call.received_at, interval=interval)
+    status = ctx.station.registration_status
+    if ctx.call.advice is not None:  # the central system the station is bridged to decides
+        status, interval = ctx.call.advice.response.status, ctx.call.advice.response.interval
+    response = m.BootNotificationResponse(status=status, current_time=ctx.call.received_at,
+                                          interval=interval)
+    ctx.call.events.append(NewEvent(EventType.STATION_BOOTED, ctx.call.charge_box_id, {
+        "request": encode(request), "response": encode(response)}, ctx.call.received_at))
+    return response
 
 
 @on("Heartbeat")
@@ -117,6 +148,8 @@ def heartbeat(ctx: HandlerContext, request: m.HeartbeatRequest):
 
 @on("Authorize")
 def authorize(ctx: HandlerContext, request: m.AuthorizeRequest):
+    if ctx.call.advice is not None:
+        return m.AuthorizeResponse(id_tag_info=ctx.call.advice.response.id_tag_info)
     return m.AuthorizeResponse(id_tag_info=tag_info(find_tag(ctx.db, request.id_tag),
                                                     ctx.call.received_at))
 
@@ -167,7 +200,8 @@ def diagnostics(ctx: HandlerContext, request: m.DiagnosticsStatusNotificationReq
 
 @on("DataTransfer")
 def data_transfer(ctx: HandlerContext, request: m.DataTransferRequest):
-    response = ctx.central_system.data_transfer.answer(ctx.station.charge_box_id, request)
+    response = (ctx.call.advice.response if ctx.call.advice is not None
+                else ctx.central_system.data_transfer.answer(ctx.station.charge_box_id, request))
     ctx.db.execute(_INSERT_DATA_TRANSFER, dict(
         charge_box_pk=ctx.station.id, direction="in", vendor_id=request.vendor_id,
         message_id=request.message_id, data=request.data, status=response.status,

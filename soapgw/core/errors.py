@@ -31,3 +31,17 @@ class OcppError(Exception):
         super().__init__(f"{code.value}: {reason}")
         self.code = code
         self.reason = reason
+
+
+class NotFound(Exception):
+    """The record a service was asked to act on does not exist."""
+
+
+class Invalid(Exception):
+    """A service refused its input: ``problems`` maps each field name to a readable reason,
+    so that every edge can show it next to what the user typed (form field, CLI option,
+    API field path)."""
+
+    def __init__(self, problems: dict[str, str]):
+        super().__init__("; ".join(f"{name}: {reason}" for name, reason in problems.items()))
+        self.problems = problems

@@ -1,37 +1,62 @@
 """Version-neutral CentralSystemService messages, shaped like OCPP 1.6 (the shape OCPP-J uses).
 
-Field names are the OCPP-J names in snake_case; enumerated values are the OCPP 1.6 strings.
-The SOAP 1.5 and 1.6 edges and the JSON edge map onto these types with pure functions.
+Field names are the OCPP-J names in snake_case; enumerated values are the OCPP 1.6 strings,
+typed with the enums of ``core/enums.py`` (``StrEnum``: a plain string with the same spelling
+is equal to its member, and the SOAP edges, which keep a value outside the vocabulary as sent,
+may store plain strings). The SOAP 1.5 and 1.6 edges and the JSON edge (``core/ocppj.py``) map
+onto these types with pure functions.
+
+A field without a default is required by the OCPP 1.6 JSON schema. Some fields the schema
+requires have a default here because SOAP stations omit them and the core tolerates it
+(``StatusNotificationRequest.error_code``, ``BootNotificationRequest.charge_point_vendor`` ...);
+the JSON edge validates before it decodes. A list the schema requires is a ``required_list()``:
+the OCPP-J payload carries it even when empty; other empty lists are left out.
+
+The ChargePointService messages (commands to stations) are in ``core/cp_messages.py`` and
+re-exported here, so ``messages.X`` names every message type.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from soapgw.core.enums import (
+    ChargePointErrorCode,
+    ChargePointStatus,
+    DiagnosticsStatus,
+    FirmwareStatus,
+    Location,
+    Measurand,
+    Phase,
+    ReadingContext,
+    Reason,
+    RegistrationStatus,
+    UnitOfMeasure,
+    ValueFormat,
+)
+from soapgw.core.message_parts import (  # noqa: F401 (shared by both services)
+    DataTransferRequest, DataTransferResponse, IdTagInfo, required_list)
+
+# The ChargePointService side, so that ``messages.X`` names every message type.
+from soapgw.core.cp_messages import *  # noqa: F401,F403
+
 
 # --- shared --------------------------------------------------------------------------------
 @dataclass
-class IdTagInfo:
-    status: str  # Accepted | Blocked | Expired | Invalid | ConcurrentTx
-    expiry_date: datetime | None = None
-    parent_id_tag: str | None = None
-
-
-@dataclass
 class SampledValue:
     value: str
-    context: str | None = None
-    format: str | None = None
-    measurand: str | None = None
-    phase: str | None = None
-    location: str | None = None
-    unit: str | None = None
+    context: ReadingContext | None = None
+    format: ValueFormat | None = None
+    measurand: Measurand | None = None
+    phase: Phase | None = None
+    location: Location | None = None
+    unit: UnitOfMeasure | None = None
 
 
 @dataclass
 class MeterValue:
     timestamp: datetime
-    sampled_value: list[SampledValue] = field(default_factory=list)
+    sampled_value: list[SampledValue] = required_list()
 
 
 # --- requests (station -> central system) and their responses ------------------------------
@@ -60,27 +85,14 @@ class BootNotificationRequest:
 
 @dataclass
 class BootNotificationResponse:
-    status: str  # Accepted | Pending | Rejected
+    status: RegistrationStatus
     current_time: datetime
     interval: int
 
 
 @dataclass
-class DataTransferRequest:
-    vendor_id: str
-    message_id: str | None = None
-    data: str | None = None
-
-
-@dataclass
-class DataTransferResponse:
-    status: str  # Accepted | Rejected | UnknownMessageId | UnknownVendorId
-    data: str | None = None
-
-
-@dataclass
 class DiagnosticsStatusNotificationRequest:
-    status: str
+    status: DiagnosticsStatus
 
 
 @dataclass
@@ -90,7 +102,7 @@ class DiagnosticsStatusNotificationResponse:
 
 @dataclass
 class FirmwareStatusNotificationRequest:
-    status: str
+    status: FirmwareStatus
 
 
 @dataclass
@@ -112,7 +124,7 @@ class HeartbeatResponse:
 class MeterValuesRequest:
     connector_id: int
     transaction_id: int | None = None
-    meter_value: list[MeterValue] = field(default_factory=list)
+    meter_value: list[MeterValue] = required_list()
 
 
 @dataclass
@@ -138,8 +150,8 @@ class StartTransactionResponse:
 @dataclass
 class StatusNotificationRequest:
     connector_id: int
-    status: str
-    error_code: str | None = None
+    status: ChargePointStatus
+    error_code: ChargePointErrorCode | None = None
     info: str | None = None
     timestamp: datetime | None = None
     vendor_id: str | None = None
@@ -157,7 +169,7 @@ class StopTransactionRequest:
     meter_stop: int | None = None
     timestamp: datetime | None = None
     id_tag: str | None = None
-    reason: str | None = None
+    reason: Reason | None = None
     transaction_data: list[MeterValue] = field(default_factory=list)
 
 

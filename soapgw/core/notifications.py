@@ -1,17 +1,24 @@
 """Status notifications: connector status log, firmware and diagnostics status."""
 from __future__ import annotations
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import bindparam, insert, select, update
 
 from soapgw.core.call import StationCall
 from soapgw.core.connectors import connector_pk
+from soapgw.core.enums import EventType
+from soapgw.core.events import NewEvent
+from soapgw.core.ocppj import encode
 from soapgw.core.messages import StatusNotificationRequest
 from soapgw.core.station_columns import update_station
 from soapgw.store.database import Db
 from soapgw.store.models import ConnectorStatus, Reservation
 
 # Built once: StatusNotification is the commonest message after Heartbeat and MeterValues.
-_INSERT_STATUS = insert(ConnectorStatus.__table__)
+_STATUS = ConnectorStatus.__table__
+_INSERT_STATUS = insert(_STATUS)
+_LATEST_STATUS = (select(_STATUS.c.status, _STATUS.c.error_code, _STATUS.c.status_timestamp)
+                  .where(_STATUS.c.connector_pk == bindparam("b_connector"))
+                  .order_by(_STATUS.c.status_timestamp.desc(), _STATUS.c.id.desc()).limit(1))
 _RESERVATIONS = Reservation.__table__
 _CANCEL_OPEN_RESERVATIONS = update(_RESERVATIONS).where(
     _RESERVATIONS.c.connector_pk == bindparam("b_connector"),
@@ -26,6 +33,14 @@ def status_notification(db: Db, station, call: StationCall,
     timestamp = request.timestamp
     if timestamp is None:
         timestamp = call.received_at  # "missing timestamp means now"
+    previous = db.execute(_LATEST_STATUS, {"b_connector": connector}).one_or_none()
+    # The current status is the latest by timestamp: a late, older notification changes nothing.
+    if previous is None or (timestamp >= previous.status_timestamp and (
+            (request.status, request.error_code) != (previous.status, previous.error_code))):
+        call.events.append(NewEvent(EventType.CONNECTOR_STATUS, call.charge_box_id, {
+            "statusNotification": encode(request),
+            "previousStatus": previous.status if previous is not None else None},
+            call.received_at))
     db.execute(_INSERT_STATUS, dict(
         connector_pk=connector, status=request.status, error_code=request.error_code,
         info=request.info, vendor_id=request.vendor_id,

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from datetime import datetime
 
 from sqlalchemy import bindparam, insert, select, update
 
@@ -10,10 +11,13 @@ from soapgw.core.commands.callback_policy import callback_host
 from soapgw.core.commands.guard import check_callback
 from soapgw.core.endpoints import derive_callback
 from soapgw.core.errors import ErrorCode, OcppError
+from soapgw.core.enums import EventType
+from soapgw.core.events import NewEvent
 from soapgw.core.station_columns import update_station
 from soapgw.store.database import Db
 from soapgw.store.models import ChargeBox, EndpointChange, StationQuirk, UnknownChargeBox
 from soapgw.store.upsert import insert_for, upsert
+from soapgw.timestamps import format_timestamp
 
 
 @dataclass
@@ -30,6 +34,7 @@ class Station:
     endpoint_peer_host: str | None
     endpoint_verdict: str | None
     endpoint_verdict_reason: str | None
+    offline_since: datetime | None
     # station authentication (core.station_access), fetched by the same statement
     auth_networks: str | None = None
     auth_password_hash: str | None = None
@@ -102,12 +107,23 @@ def admit(db: Db, call: StationCall, auto_register: bool,
                                "this central system")
     if access is not None:
         access.check(db, station, call)
+    if station.offline_since is not None:
+        _came_back(db, station, call)
     _learn_callback(db, station, call, allowed_networks)
     if station.registration_status != "Accepted" and call.action != "BootNotification":
         return Admission(station, f"charge box {call.charge_box_id!r} is "
                                   f"{station.registration_status}, not Accepted: only "
                                   "BootNotification is allowed")
     return Admission(station)
+
+
+def _came_back(db: Db, station: Station, call: StationCall) -> None:
+    """The housekeeping sweep had marked the station offline: it speaks again."""
+    call.events.append(NewEvent(EventType.STATION_ONLINE, call.charge_box_id, {
+        "offlineSince": format_timestamp(station.offline_since), "action": call.action},
+        call.received_at))
+    update_station(db, station.id, {"offline_since": None})
+    station.offline_since = None
 
 
 def _auto_register(db: Db, call: StationCall) -> Station:

@@ -11,7 +11,7 @@ from soapgw.store.models import Setting
 
 # How each stored text is read back; the bounds are checked by the settings form.
 _KINDS = {"heartbeat_interval": int, "auto_register": bool, "journal_retention_days": int,
-          "connect_timeout": float, "operation_timeout": float}
+          "event_retention_days": int, "connect_timeout": float, "operation_timeout": float}
 
 
 def _parse(kind: type, raw: str):
@@ -29,6 +29,7 @@ class RuntimeSettings:
     heartbeat_interval: int
     auto_register: bool
     journal_retention_days: int
+    event_retention_days: int  # events every registered consumer has read
     connect_timeout: float  # seconds, for commands to stations
     operation_timeout: float
 

@@ -16,7 +16,9 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, func, update
 
+from soapgw.core import events
 from soapgw.core.call import StationCall
+from soapgw.core.enums import EventType
 from soapgw.core.errors import ErrorCode, OcppError
 from soapgw.core.passwords import password_matches
 from soapgw.core.station_auth import (Presented, StationPolicy, StationVerdict, in_networks,
@@ -140,6 +142,10 @@ def record_source_change(db: Db, station, call: StationCall) -> None:
     if before is not None and station.registration_status == "Accepted":
         call.quirk("address-changed", f"messages now come from {call.peer_host} "
                                       f"(before: {before})")
+        call.events.append(events.NewEvent(EventType.STATION_ADDRESS_CHANGED,
+                                           station.charge_box_id,
+                                           {"address": call.peer_host, "previousAddress": before},
+                                           call.received_at))
         log.warning("charge box %s now speaks from %s (before: %s)", station.charge_box_id,
                     call.peer_host, before)
     update_station(db, station.id, {"last_peer_host": call.peer_host})
@@ -151,13 +157,17 @@ _RECORD_REFUSAL = (update(_TABLE).where(_TABLE.c.id == bindparam("b_station_pk")
     auth_refused_at=bindparam("b_at"), auth_refusal=bindparam("b_reason")))
 
 
-def record_auth_refusal(db: Db, station_pk: int, verdict: StationVerdict, peer: str | None,
+def record_auth_refusal(db: Db, refusal: StationRefused, action: str | None, peer: str | None,
                         at: datetime) -> None:
-    """Count a refused message on its station and keep the latest reason (shown on the
-    station's page and list; the message itself is in the journal, without credentials).
-    This is where an event for the refusal belongs."""
+    """Count a refused message on its station, keep the latest reason (shown on the station's
+    page and list; the message itself is in the journal, without credentials) and publish
+    ``station.auth_refused``."""
+    verdict, station_pk = refusal.verdict, refusal.station_pk
     reason = f"{verdict.kind}: {verdict.reason}"
     if peer and peer not in reason:
         reason += f" (from {peer})"
-    db.execute(_RECORD_REFUSAL, {"b_station_pk": station_pk, "b_at": at,
-                                 "b_reason": reason[:2000]})
+    if station_pk is not None:
+        db.execute(_RECORD_REFUSAL, {"b_station_pk": station_pk, "b_at": at,
+                                     "b_reason": reason[:2000]})
+    events.publish(db, [events.NewEvent(EventType.STATION_AUTH_REFUSED, refusal.charge_box_id, {
+        "action": action, "kind": verdict.kind, "reason": verdict.reason, "address": peer}, at)])

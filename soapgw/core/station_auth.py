@@ -23,7 +23,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
+from soapgw.core.call import Presented
 from soapgw.core.commands.callback_policy import IPNetwork, parse_ip
+
+__all__ = ["Presented", "StationPolicy", "StationVerdict", "judge_station"]
 
 MODES = ("off", "optional", "required")
 CALLBACK_POLICIES = ("follow", "keep")
@@ -48,18 +51,6 @@ class StationPolicy:
     def checks_nothing(self) -> bool:
         return self.mode == "off" or (not self.networks and self.password_hash is None
                                       and self.certificate is None and self.mode != "required")
-
-
-@dataclass(frozen=True)
-class Presented:
-    """What one request carries, as the protocol edge read it."""
-
-    peer: str | None  # the client address (behind a trusted proxy: the forwarded one)
-    username: str | None = None  # HTTP Basic
-    password: str | None = None
-    malformed_authorization: str | None = None  # why an Authorization header was unusable
-    certificate: str | None = None  # from the client-certificate header of a trusted proxy
-    certificate_untrusted: bool = False  # the header came from elsewhere: ignored
 
 
 @dataclass(frozen=True)

@@ -4,17 +4,26 @@ Core SQL statements built once: this is the hot path of every charging session.
 """
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import bindparam, insert, select, update
 
 from soapgw.core.authorization import find_tag, start_info, tag_info
 from soapgw.core.call import StationCall
 from soapgw.core.connectors import connector_pk
+from soapgw.core.enums import EventType, Reason, values
+from soapgw.core.errors import Invalid, NotFound
+from soapgw.core.events import EventPublisher, NewEvent
+from soapgw.core.ocppj import encode
 from soapgw.core.messages import (StartTransactionRequest, StartTransactionResponse,
                                   StopTransactionRequest, StopTransactionResponse)
 from soapgw.core.metering import store_meter_values
 from soapgw.store.database import Db
-from soapgw.store.models import Connector, FailedStop, Reservation, Transaction
+from soapgw.store.models import ChargeBox, Connector, FailedStop, Reservation, Transaction
 from soapgw.store.upsert import PerDialect, insert_for
+from soapgw.timestamps import now
+
+REASONS = values(Reason)
 
 _TX = Transaction.__table__
 _CONNECTORS = Connector.__table__
@@ -53,7 +62,10 @@ def start_transaction(db: Db, station, call: StationCall,
            "b_meter": request.meter_start}
     existing = db.execute(_SAME_START, key).one_or_none()
     if existing is None:
-        info = start_info(db, request.id_tag, call.received_at)
+        if call.advice is not None:  # decided outside (core.advice); stored all the same
+            info = call.advice.response.id_tag_info
+        else:
+            info = start_info(db, request.id_tag, call.received_at)
         transaction_id = db.scalar(_INSERT_START(db), dict(
             connector_pk=connector, id_tag=request.id_tag, start_timestamp=request.timestamp,
             meter_start=request.meter_start, reservation_id=request.reservation_id,
@@ -63,7 +75,10 @@ def start_transaction(db: Db, station, call: StationCall,
                 db.execute(_USE_RESERVATION, {
                     "b_reservation": request.reservation_id, "b_connector": connector,
                     "b_tag": request.id_tag, "b_transaction": transaction_id})
-            return StartTransactionResponse(transaction_id=transaction_id, id_tag_info=info)
+            response = StartTransactionResponse(transaction_id=transaction_id, id_tag_info=info)
+            call.events.append(NewEvent(EventType.TRANSACTION_STARTED, call.charge_box_id, {
+                "request": encode(request), "response": encode(response)}, call.received_at))
+            return response
         existing = db.execute(_SAME_START, key).one()
     call.quirk("resent-start", f"StartTransaction resent for transaction {existing.id}")
     info = tag_info(find_tag(db, request.id_tag), existing.started_received_at)
@@ -94,6 +109,9 @@ def stop_transaction(db: Db, station, call: StationCall,
         if applied:
             store_meter_values(db, transaction.connector_pk, transaction.id,
                                request.transaction_data, source="StopTransaction")
+            call.events.append(NewEvent(EventType.TRANSACTION_STOPPED, call.charge_box_id, {
+                "transactionId": transaction.id, "stoppedBy": "station",
+                "request": encode(request)}, call.received_at))
             return response
         transaction = db.execute(_OF_STATION, lookup).one()  # stopped meanwhile: by whom?
         if transaction.stop_timestamp == stop_at and transaction.meter_stop == request.meter_stop:
@@ -119,3 +137,42 @@ def _stop_problem(transaction, request: StopTransactionRequest, stop_at) -> str 
     if request.meter_stop is not None and request.meter_stop < transaction.meter_start:
         return f"meterStop {request.meter_stop} is below meterStart {transaction.meter_start}"
     return None
+
+
+def operator_stop(db: Db, transaction_id: int, stop_at: datetime, meter_stop: int,
+                  reason: str, events: EventPublisher) -> bool:
+    """Stop a transaction whose StopTransaction will never come (station replaced, data lost).
+
+    The same checks as a station's stop, but refused (``Invalid``) rather than recorded: an
+    operator can correct the input. Returns False when it was stopped meanwhile (by the
+    station or another operator): nothing changes then.
+    """
+    found = db.execute(select(_TX.c.id, _TX.c.start_timestamp, _TX.c.meter_start,
+                              _CONNECTORS.c.charge_box_pk)
+                       .join(_CONNECTORS, _CONNECTORS.c.id == _TX.c.connector_pk)
+                       .where(_TX.c.id == transaction_id)).one_or_none()
+    if found is None:
+        raise NotFound(f"no transaction {transaction_id}")
+    problems = {}
+    if stop_at < found.start_timestamp:
+        problems["stop_timestamp"] = ("the stop comes before the start "
+                                      f"({found.start_timestamp:%Y-%m-%d %H:%M:%S} UTC)")
+    if meter_stop < found.meter_start:
+        problems["meter_stop"] = f"below the meter at start ({found.meter_start} Wh)"
+    if reason not in REASONS:
+        problems["reason"] = f"{reason!r} is not an OCPP stop reason"
+    if problems:
+        raise Invalid(problems)
+    at = now()
+    stopped = db.execute(_APPLY_STOP, dict(
+        b_id=transaction_id, stop_timestamp=stop_at, meter_stop=meter_stop, stop_reason=reason,
+        stopped_by="operator", stopped_received_at=at)).rowcount
+    if stopped:
+        charge_box_id = db.scalar(select(ChargeBox.charge_box_id).where(
+            ChargeBox.id == found.charge_box_pk))
+        request = StopTransactionRequest(transaction_id=transaction_id, meter_stop=meter_stop,
+                                         timestamp=stop_at, reason=reason)
+        events.publish(db, [NewEvent(EventType.TRANSACTION_STOPPED, charge_box_id, {
+            "transactionId": transaction_id, "stoppedBy": "operator",
+            "request": encode(request)}, at)])
+    return bool(stopped)

@@ -8,9 +8,10 @@ import sys
 import threading
 import time
 
+from soapgw.cli_support import EXIT_USAGE, CliError
 from soapgw.simulator.model import StationOptions
 
-EXIT_USAGE = 2
+
 
 
 def _listen(text: str) -> tuple[str, int]:
@@ -92,7 +93,6 @@ def _config(args):
 
 
 def cmd_simulate(settings, args) -> int:
-    from soapgw.cli import CliError  # soapgw.cli imports this module: import late
     from soapgw.simulator.runner import Simulation
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     if args.verbose:

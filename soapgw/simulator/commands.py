@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from soapgw.core.errors import ErrorCode, OcppError
-from soapgw.core.timestamps import format_timestamp, utc
+from soapgw.timestamps import format_timestamp, utc
 from soapgw.simulator.config_keys import check_value
 from soapgw.simulator.model import Connector, Reservation
 from soapgw.simulator.profiles import Profile
@@ -31,6 +31,12 @@ def operation(name: str):
         _HANDLERS[name] = function
         return function
     return register
+
+
+def handle(station: Station, name: str, request: Message) -> Message:
+    """Answer one ChargePointService request, holding the station's lock."""
+    with station.lock:
+        return answer(station, name, request)
 
 
 def answer(station: Station, name: str, request: Message) -> Message:

@@ -20,13 +20,14 @@ from urllib.parse import unquote
 from lxml import etree
 
 from soapgw.core.errors import ErrorCode, OcppError
-from soapgw.core.timestamps import now
+from soapgw.timestamps import now
 from soapgw.soap.addressing import FAULT_ACTION, is_addressing, read_addressing, reply_headers
 from soapgw.soap.envelope import CONTENT_TYPES, Envelope, build_envelope, is_true, parse_envelope
 from soapgw.soap.faults import SoapFault, fault_envelope
 from soapgw.soap.reader import read_request
 from soapgw.soap.schema.base import Operation, ServiceDefinition
 from soapgw.soap.spyne_service import SpyneRunner
+from soapgw.simulator.commands import handle
 from soapgw.simulator.dialect import charge_point_service
 from soapgw.simulator.station import Station
 from soapgw.simulator.wire import from_spyne, to_spyne
@@ -71,7 +72,7 @@ class _Invocation:
         self.error: Exception | None = None
 
     def invoke(self, operation: Operation, request):
-        answer = self.station.handle(operation.name, from_spyne(request) or {})
+        answer = handle(self.station, operation.name, from_spyne(request) or {})
         return to_spyne(operation.response, answer)
 
 

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 from urllib.parse import urlsplit
 
-from soapgw.core.timestamps import now as utc_now
+from soapgw.timestamps import now as utc_now
 from soapgw.simulator import meter
 from soapgw.simulator.central_client import CentralError, CentralUnavailable
 from soapgw.simulator.config_keys import default_keys
@@ -462,13 +462,6 @@ class Station:
             self.diagnostics_status = final
             self.queue("DiagnosticsStatusNotification", {"status": final})
         self.later(self.options.step_delay, done, "diagnostics")
-
-    # --- commands from the central system ---------------------------------------------------
-    def handle(self, operation: str, request: Message) -> Message:
-        """Answer one ChargePointService request (see commands.py)."""
-        from soapgw.simulator.commands import answer
-        with self.lock:
-            return answer(self, operation, request)
 
     # --- observation ------------------------------------------------------------------------
     def transaction_ids(self) -> list[int]:

@@ -14,7 +14,7 @@ from lxml import etree
 from spyne import (Boolean, ComplexModel, DateTime, Decimal as SpyneDecimal, Integer,
                    XmlAttribute, XmlData)
 
-from soapgw.core.timestamps import TimestampError, format_timestamp, parse_timestamp
+from soapgw.timestamps import TimestampError, format_timestamp, parse_timestamp
 from soapgw.soap.schema.base import named
 
 Message = dict[str, Any]

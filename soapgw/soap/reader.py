@@ -19,7 +19,7 @@ from spyne import Boolean, ComplexModel, DateTime, Decimal as SpyneDecimal, Inte
 from spyne import XmlData
 
 from soapgw.core.errors import ErrorCode, OcppError
-from soapgw.core.timestamps import TimestampError, parse_timestamp
+from soapgw.timestamps import TimestampError, parse_timestamp
 from soapgw.soap.schema.base import Operation, named
 
 _INTEGER = re.compile(r"^[+-]?\d+$")

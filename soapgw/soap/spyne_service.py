@@ -9,11 +9,12 @@ from __future__ import annotations
 from typing import Protocol
 
 from lxml import etree
-from spyne import Application, ServiceBase, rpc
+from spyne import BODY_STYLE_BARE, Application, ServiceBase, rpc
 from spyne.model.fault import Fault
 from spyne.protocol.soap import Soap11, Soap12
 from spyne.server import ServerBase
 from spyne import MethodContext
+
 
 from soapgw.core.errors import ErrorCode, OcppError
 from soapgw.soap.envelope import Envelope
@@ -135,6 +136,13 @@ class SpyneRunner:
         if first is not ctx:  # spyne works on a copy; the original is cut now (see release)
             vars(first).clear()
         return ctx
+
+    @staticmethod
+    def request_of(ctx: MethodContext):
+        """The deserialised request object of a prepared context (None for an empty request
+        such as Heartbeat's)."""
+        # before process_request() wraps it, a bare method's in_object is the request itself
+        return ctx.in_object if ctx.descriptor.body_style is BODY_STYLE_BARE else None
 
     def complete(self, ctx: MethodContext, udc: Invocation) -> etree._Element:
         """Dispatch to the service method (which calls ``udc.invoke``) and serialise."""

@@ -22,7 +22,7 @@ from soapgw.core.commands.callback_policy import client_address
 from soapgw.core.errors import ErrorCode, OcppError
 from soapgw.core.station_access import StationRefused, record_auth_refusal
 from soapgw.core.station_auth import Presented
-from soapgw.core.timestamps import now
+from soapgw.timestamps import now
 from soapgw.soap.addressing import FAULT_ACTION, Addressing, is_addressing, read_addressing
 from soapgw.soap.addressing import reply_headers
 from soapgw.soap.envelope import CONTENT_TYPES, Envelope, build_envelope, is_true, parse_envelope
@@ -68,16 +68,17 @@ class Exchange:
 
 
 class Invocation:
-    """Handed to the spyne service method (``ctx.udc``): maps and runs one request in the core."""
+    """Handed to the spyne service method (``ctx.udc``): runs the request, already mapped to
+    its core message, in the core."""
 
     def __init__(self, db: Connection, central_system: CentralSystem, call: StationCall,
-                 version: InboundVersion):
+                 version: InboundVersion, core_request):
         self.db, self.central_system, self.call, self.version = db, central_system, call, version
+        self.core_request = core_request
         self.error: Exception | None = None
 
     def invoke(self, operation: Operation, request):
-        core_request = self.version.mapping.request_to_core(operation, request)
-        core_response = self.central_system.process(self.db, self.call, core_request)
+        core_response = self.central_system.process(self.db, self.call, self.core_request)
         return self.version.mapping.response_from_core(operation, core_response)
 
 
@@ -132,13 +133,19 @@ class CentralSystemEndpoint:
             exchange.addressing = read_addressing(envelope.headers)
             call = self._station_call(envelope, exchange)
             self.forwarding.check(environ)  # a local proxy that is not trusted: refuse
-            request = exchange.version.runner.prepare(envelope)  # before taking the write lock
+            # Read and map before taking the write lock; a decision message may be asked of
+            # an outside advisor (an upstream central system ...), never while holding it.
+            request = exchange.version.runner.prepare(envelope)
+            core_request = exchange.version.mapping.request_to_core(
+                exchange.operation, exchange.version.runner.request_of(request))
+            call.advice = self.central_system.advise(call, core_request)
         except (OcppError, SoapLevelFault) as problem:
             return self._refuse(exchange, problem, started)
         try:
             with self.write_lock, self.engine.begin() as db:
                 try:
-                    udc = Invocation(db, self.central_system, call, exchange.version)
+                    udc = Invocation(db, self.central_system, call, exchange.version,
+                                     core_request)
                     response = exchange.version.runner.complete(request, udc)
                     action = exchange.operation.output_action
                     body = build_envelope(exchange.soap_version,
@@ -289,8 +296,8 @@ class CentralSystemEndpoint:
         try:
             with self.write_lock, self.engine.begin() as db:
                 self._journal(db, exchange, status, body, FAULT_ACTION, code, started)
-                if refusal.station_pk is not None:
-                    record_auth_refusal(db, refusal.station_pk, verdict, exchange.peer, now())
+                record_auth_refusal(db, refusal, exchange.operation and exchange.operation.name,
+                                    exchange.peer, now())
         except Exception:  # noqa: BLE001  (the database is down: still answer the station)
             log.exception("could not record a refusal for %s", exchange.charge_box_id)
         return status, body, FAULT_ACTION

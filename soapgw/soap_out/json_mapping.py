@@ -10,7 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from soapgw.core.commands.errors import ErrorKind, TaskError
-from soapgw.core.timestamps import format_timestamp, parse_timestamp
+from soapgw.timestamps import format_timestamp, parse_timestamp
 
 # Fields of type xs:dateTime in ChargePointService requests and responses.
 _TIMESTAMPS = frozenset({"expiryDate", "startTime", "stopTime", "retrieveDate", "validFrom",

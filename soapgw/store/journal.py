@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, insert
 
-from soapgw.core.timestamps import now
+from soapgw.timestamps import now
 from soapgw.store.database import Db
 from soapgw.store.models import JournalEntry
 

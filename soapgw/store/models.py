@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import (BigInteger, Boolean, ForeignKey, Index, Integer, LargeBinary,
                         String, Text, UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
-from soapgw.core.timestamps import now
+from soapgw.timestamps import now
 from soapgw.store.types import BoundedString, UtcDateTime
 
 
@@ -65,6 +65,9 @@ class ChargeBox(Base):
     diagnostics_status_at: Mapped[datetime | None]
     note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=now)
+    # Set by the housekeeping sweep when the station fell silent (event station.offline);
+    # cleared, with the event station.online, by its next message.
+    offline_since: Mapped[datetime | None]
 
     connectors: Mapped[list[Connector]] = relationship(back_populates="charge_box",
                                                       cascade="all, delete-orphan")
@@ -397,3 +400,37 @@ class InstalledChargingProfile(Base):
     task_id: Mapped[int | None] = mapped_column(ForeignKey("task.id", ondelete="SET NULL"))
     installed_at: Mapped[datetime] = mapped_column(default=now)
 
+
+
+class Event(Base):
+    """The outbox the JSON side hears from: every message in and out and every derived fact,
+    written in the same database transaction as the data it describes.
+
+    ``id`` only grows (AUTOINCREMENT on SQLite: ids of purged rows are never reused; on
+    PostgreSQL writers take an advisory lock before inserting, so ids commit in order):
+    consumers read ``WHERE id > cursor``. ``payload`` is JSON in OCPP-J 1.6 shape.
+    """
+
+    __tablename__ = "event"
+    __table_args__ = (Index("ix_event_station", "charge_box_id", "id"),
+                      Index("ix_event_type", "type", "id"),
+                      Index("ix_event_time", "created_at"),
+                      {"sqlite_autoincrement": True})
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
+                                    primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    charge_box_id: Mapped[str | None] = mapped_column(BoundedString(255))
+    type: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[str] = mapped_column(Text)
+
+
+class EventConsumer(Base):
+    """Where a consumer of the outbox (webhooks, the bridge, a stream) has read up to: events
+    every registered consumer has passed may be purged once past the retention."""
+
+    __tablename__ = "event_consumer"
+
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    last_event_id: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=now)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import DateTime, String
 from sqlalchemy.types import TypeDecorator
 
-from soapgw.core.timestamps import utc
+from soapgw.timestamps import utc
 
 
 class UtcDateTime(TypeDecorator):

@@ -1,21 +1,26 @@
 """The operators' web UI (Flask app factory; blueprints per page group)."""
 from __future__ import annotations
 
-import importlib.util
-
 from flask import Flask, jsonify, render_template
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from soapgw.config import Settings
+from soapgw.core.commands.runner import TaskRunner
+from soapgw.core.events import EventPublisher
 from soapgw.web import auth, db as web_db, formatting
 from soapgw.web.security import configure_sessions
 
 
-def create_web_app(settings: Settings, sessions: sessionmaker[Session]) -> Flask:
+def create_web_app(settings: Settings, sessions: sessionmaker[Session], task_runner: TaskRunner,
+                   events: EventPublisher) -> Flask:
+    """The UI over the Gateway's parts: commands go through ``task_runner``, state changes
+    publish through ``events``."""
     app = Flask(__name__)
     app.config["SOAPGW_SETTINGS"] = settings
+    app.extensions["soapgw_task_runner"] = task_runner
+    app.extensions["soapgw_events"] = events
     app.config["MAX_CONTENT_LENGTH"] = 2 * 1024 * 1024  # forms only; lists of ids at most
     configure_sessions(app, settings.instance_path, settings.public_url)
     CSRFProtect(app)
@@ -56,15 +61,9 @@ def create_web_app(settings: Settings, sessions: sessionmaker[Session]) -> Flask
 
 
 def _register_pages(app: Flask) -> None:
-    from soapgw.web import (dashboard, journal, reservations, settings_page, stations, tags,
-                            transactions)
+    from soapgw.web import (dashboard, journal, operations, reservations, settings_page,
+                            stations, tags, transactions)
     for module in (dashboard, stations, tags, transactions, reservations, journal,
-                   settings_page):
+                   settings_page, operations):
         app.register_blueprint(module.bp)
     __import__("soapgw.web.station_auth", fromlist=["init_app"]).init_app(app)
-    # The operations pages send commands through soapgw.soap_out (zeep); without it the rest
-    # of the UI still works.
-    app.config["SOAPGW_OPERATIONS"] = importlib.util.find_spec("soapgw.soap_out") is not None
-    if app.config["SOAPGW_OPERATIONS"]:
-        from soapgw.web import operations
-        operations.init_app(app)

@@ -10,7 +10,7 @@ from wtforms.validators import DataRequired, Length
 
 from soapgw.core import sign_in as sign_in_service
 from soapgw.core.commands.callback_policy import client_address
-from soapgw.core.timestamps import now
+from soapgw.timestamps import now
 from soapgw.store.models import AdminUser
 from soapgw.web.check_gate import CheckGate
 from soapgw.web.db import db

@@ -7,9 +7,10 @@ import sys
 
 from sqlalchemy import select
 
+from soapgw.cli_support import EXIT_USAGE, CliError, open_sessions
 from soapgw.config import Settings
 from soapgw.core.sign_in import end_sessions
-from soapgw.core.timestamps import now
+from soapgw.timestamps import now
 from soapgw.store.models import AdminUser
 from soapgw.web.security import hash_password, password_problem
 
@@ -17,7 +18,6 @@ PASSWORD_VARIABLE = "SOAPGW_ADMIN_PASSWORD"
 
 
 def _password() -> str:
-    from soapgw.cli import EXIT_USAGE, CliError
     password = os.environ.get(PASSWORD_VARIABLE)
     if password is None:
         if not sys.stdin.isatty():
@@ -33,7 +33,6 @@ def _password() -> str:
 
 
 def _username(raw: str) -> str:
-    from soapgw.cli import EXIT_USAGE, CliError
     name = raw.strip()
     if not name or len(name) > 80 or any(ord(c) < 32 for c in name):
         raise CliError("the user name must have 1 to 80 printable characters", EXIT_USAGE)
@@ -41,9 +40,8 @@ def _username(raw: str) -> str:
 
 
 def cmd_admin_create(settings: Settings, args) -> int:
-    from soapgw.cli import CliError, _sessions
     name = _username(args.username)
-    sessions = _sessions(settings)
+    sessions = open_sessions(settings)
     with sessions() as db:
         if db.scalar(select(AdminUser.id).where(AdminUser.username == name)) is not None:
             raise CliError(f"user {name!r} exists already (use `soapgw admin password`)")
@@ -56,9 +54,8 @@ def cmd_admin_create(settings: Settings, args) -> int:
 
 
 def cmd_admin_password(settings: Settings, args) -> int:
-    from soapgw.cli import CliError, _sessions
     name = _username(args.username)
-    sessions = _sessions(settings)
+    sessions = open_sessions(settings)
     with sessions() as db:
         if db.scalar(select(AdminUser.id).where(AdminUser.username == name)) is None:
             raise CliError(f"no user {name!r}")

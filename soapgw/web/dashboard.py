@@ -8,11 +8,11 @@ from flask import Blueprint, render_template
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from soapgw.core.timestamps import now
+from soapgw.timestamps import now
 from soapgw.store.models import (ChargeBox, Connector, ConnectorStatus, IdTag, JournalEntry,
                                  Reservation, Transaction, UnknownChargeBox)
 from soapgw.web.db import db
-from soapgw.web.liveness import online_cutoff
+from soapgw.core.liveness import online_cutoff
 from soapgw.web.queries import latest_status_id, runtime_settings
 
 bp = Blueprint("dashboard", __name__)

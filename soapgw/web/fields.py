@@ -4,13 +4,14 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+from flask import flash
 from flask_wtf import FlaskForm
 from wtforms import Field, StringField, TextAreaField
 from wtforms.validators import ValidationError
 
-from soapgw.core.timestamps import TimestampError, parse_timestamp
+from soapgw.core.identifiers import identifier_problem
+from soapgw.timestamps import TimestampError, parse_timestamp
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 MAX_LIST_LINES = 1000
 
 
@@ -19,18 +20,6 @@ class FilterForm(FlaskForm):
 
     class Meta:
         csrf = False
-
-
-def identifier_problem(value: str, what: str, max_length: int) -> str | None:
-    if not value:
-        return f"the {what} is empty"
-    if len(value) > max_length:
-        return f"the {what} is longer than {max_length} characters"
-    if _CONTROL.search(value):
-        return f"the {what} contains control characters"
-    if value != value.strip():
-        return f"the {what} starts or ends with spaces"
-    return None
 
 
 class Identifier:
@@ -127,3 +116,18 @@ def options(*items: str | tuple[str, str]) -> list:
     pairs = [(item, item) if isinstance(item, str) else item for item in items]
     return [SelectChoice(value, label) if SelectChoice else (value, label)
             for value, label in pairs]
+
+
+def show_problems(form: FlaskForm, problems: dict[str, str], names: dict[str, str] | None = None,
+                  ) -> None:
+    """Put a service's refusal (``core.errors.Invalid.problems``) next to the form's fields;
+    ``names`` maps the service's field names to the form's where they differ. A problem with
+    no such field is flashed above the page."""
+    names = names or {}
+    for name, reason in problems.items():
+        message = reason[0].upper() + reason[1:] + ("" if reason.endswith(".") else ".")
+        field = getattr(form, names.get(name, name), None)
+        if isinstance(field, Field):
+            field.errors = list(field.errors) + [message]
+        else:
+            flash(message, "error")

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 
 from flask import Flask, request
 
-from soapgw.core.timestamps import now, utc
+from soapgw.timestamps import now, utc
 
 
 def when(value: datetime | None, seconds: bool = True) -> str:

@@ -3,10 +3,9 @@ selected stations as a task (soapgw.core.commands), and a task page that refresh
 from __future__ import annotations
 
 import json
-import threading
 from dataclasses import dataclass
 
-from flask import (Blueprint, Flask, abort, current_app, g, redirect, render_template, request,
+from flask import (Blueprint, abort, current_app, g, redirect, render_template, request,
                    url_for)
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
@@ -18,7 +17,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 from soapgw.core.commands import tasks
 from soapgw.core.commands.errors import TaskError
 from soapgw.core.commands.operations import BY_VERSION, OCPP16
-from soapgw.core.timestamps import format_timestamp
+from soapgw.timestamps import format_timestamp
 from soapgw.store.models import ChargeBox, ConfigurationKey, Task, TaskResult
 from soapgw.web.db import db
 from soapgw.web.fields import (FilterForm, UtcDateTimeField, date_range_problem, options,
@@ -146,23 +145,9 @@ def payload_of(form: OperationForm, operation: str) -> dict:
     return payload
 
 
-# --- the runner: one per process, started on first use ---------------------------------------
-_runner_lock = threading.Lock()
-
-
+# --- the runner: the Gateway's, handed to create_web_app -----------------------------------
 def task_runner():
-    runner = current_app.extensions.get("soapgw_task_runner")
-    if runner is None:
-        with _runner_lock:
-            runner = current_app.extensions.get("soapgw_task_runner")
-            if runner is None:
-                from soapgw.core.commands.runner import TaskRunner
-                from soapgw.soap_out.client import SoapSender
-                settings = current_app.config["SOAPGW_SETTINGS"]
-                runner = TaskRunner(current_app.extensions["soapgw_sessions"], settings,
-                                    SoapSender(settings))
-                current_app.extensions["soapgw_task_runner"] = runner
-    return runner
+    return current_app.extensions["soapgw_task_runner"]
 
 
 # --- the task list and its filters -----------------------------------------------------------
@@ -312,5 +297,3 @@ def configuration_of(session: Session, charge_box_pk: int) -> list[KeyRow]:
         .order_by(ConfigurationKey.key))]
 
 
-def init_app(app: Flask) -> None:
-    app.register_blueprint(bp)

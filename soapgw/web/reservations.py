@@ -6,7 +6,8 @@ from sqlalchemy import func, select
 from wtforms import SelectField, StringField
 from wtforms.validators import Length, Optional
 
-from soapgw.core.timestamps import now
+from soapgw.core.enums import ReservationState, values
+from soapgw.timestamps import now
 from soapgw.store.models import ChargeBox, Connector, Reservation
 from soapgw.web.db import db
 from soapgw.web.fields import (FilterForm, UtcDateTimeField, date_range_problem, options,
@@ -15,9 +16,8 @@ from soapgw.web.paging import paginate
 
 bp = Blueprint("reservations", __name__, url_prefix="/reservations")
 
-STATUSES = ("Waiting", "Accepted", "Used", "Cancelled", "Expired", "Faulted", "Occupied",
-            "Rejected", "Unavailable")
-ACTIVE = ("Waiting", "Accepted")
+STATUSES = values(ReservationState)
+ACTIVE = (ReservationState.waiting.value, ReservationState.accepted.value)
 
 
 class ReservationFilter(FilterForm):

@@ -59,6 +59,10 @@ class SettingsForm(FlaskForm):
         "Keep the message journal for (days)",
         validators=[InputRequired("Enter a number of days (0: keep forever)."),
                     NumberRange(0, MAX_RETENTION, f"Use 0 (forever) to {MAX_RETENTION} days.")])
+    event_retention_days = IntegerField(
+        "Keep events every consumer has read for (days)",
+        validators=[InputRequired("Enter a number of days (0: keep forever)."),
+                    NumberRange(0, MAX_RETENTION, f"Use 0 (forever) to {MAX_RETENTION} days.")])
     connect_timeout = _seconds("Connect timeout for commands to stations (seconds)")
     operation_timeout = _seconds("Operation timeout for commands to stations (seconds)")
 

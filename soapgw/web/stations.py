@@ -1,34 +1,34 @@
 """Charge points: list, add (one or many), detail with edits, delete; unknown stations."""
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from sqlalchemy import Select, delete as sql_delete, exists, func, select
+from sqlalchemy import Select, exists, func, select
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
-from wtforms.validators import Length, Optional, ValidationError
+from wtforms.validators import Length, Optional
 
 from flask_wtf import FlaskForm
 
-from soapgw.core.commands.callback_policy import judge_callback, resolve
-from soapgw.core.timestamps import now
+from soapgw.core import stations
+from soapgw.core import enums
+from soapgw.core.errors import Invalid, NotFound
+from soapgw.core.identifiers import CHARGE_BOX_ID_LENGTH
+from soapgw.timestamps import now
 from soapgw.store.models import (ChargeBox, Connector, ConnectorStatus, EndpointChange,
                                  FailedStop, JournalEntry, StationQuirk, Transaction,
                                  UnknownChargeBox)
-from soapgw.store.upsert import insert_for
 from soapgw.web.dashboard import day_starts
 from soapgw.web.db import db
-from soapgw.web.fields import FilterForm, IdentifierList, options
-from soapgw.web.liveness import is_online, online_cutoff
+from soapgw.web.fields import FilterForm, IdentifierList, options, show_problems
+from soapgw.web.operations import configuration_of
+from soapgw.core.liveness import is_online, online_cutoff
 from soapgw.web.paging import paginate
 from soapgw.web.queries import latest_status_id, runtime_settings
 
 bp = Blueprint("stations", __name__, url_prefix="/chargepoints")
 
-REGISTRATION_STATUSES = ("Accepted", "Pending", "Rejected")
-CONNECTOR_STATUSES = ("Available", "Preparing", "Charging", "SuspendedEVSE", "SuspendedEV",
-                      "Finishing", "Reserved", "Unavailable", "Faulted", "Occupied")
-MAX_STATION_ID = 255
+REGISTRATION_STATUSES = stations.REGISTRATION_STATUSES
+
+CONNECTOR_STATUSES = enums.values(enums.ConnectorStatus)
 ANY = ("", "any")
 
 
@@ -46,24 +46,10 @@ class StationFilter(FilterForm):
 
 class AddStationsForm(FlaskForm):
     ids = IdentifierList("Charge point ids (chargeBoxIdentity), one per line",
-                         what="charge point id", max_length=MAX_STATION_ID,
+                         what="charge point id", max_length=CHARGE_BOX_ID_LENGTH,
                          render_kw={"rows": 6, "spellcheck": "false"})
     status = SelectField("Registration status", default="Accepted",
                          choices=options(*REGISTRATION_STATUSES))
-
-
-def _endpoint_url(form, field) -> None:
-    value = (field.data or "").strip()
-    if not value:
-        return
-    try:
-        parts = urlsplit(value)
-        parts.port  # noqa: B018  (raises on a bad port)
-    except ValueError:
-        raise ValidationError("Not a URL.") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValidationError("Use an http:// or https:// URL with a host, e.g. "
-                              "http://192.0.2.10:8080/ocpp.")
 
 
 class EditStationForm(FlaskForm):
@@ -71,7 +57,7 @@ class EditStationForm(FlaskForm):
                                       choices=options(*REGISTRATION_STATUSES))
     endpoint_address = StringField(
         "Endpoint address (ChargePointService URL)",
-        validators=[Optional(), Length(max=2048), _endpoint_url],
+        validators=[Optional(), Length(max=2048)],
         render_kw={"spellcheck": "false", "placeholder": "http://host:port/path"})
     unpin = BooleanField("Learn the address from the station's messages again (unpin)")
     note = TextAreaField("Note", validators=[Optional(), Length(max=4000)],
@@ -134,36 +120,27 @@ def add():
     form = AddStationsForm()
     if form.validate_on_submit():
         session = db()
-        ids = form.ids.identifiers
-        existing = set(session.scalars(select(ChargeBox.charge_box_id)
-                                       .where(ChargeBox.charge_box_id.in_(ids))))
-        new = [i for i in ids if i not in existing]
-        if new:  # one multi-row statement, safe against a concurrent auto-registration
-            session.execute(insert_for(session, ChargeBox).values(
-                [{"charge_box_id": i, "registration_status": form.status.data,
-                  "created_at": now()} for i in new]).on_conflict_do_nothing())
-            session.execute(UnknownChargeBox.__table__.delete()
-                            .where(UnknownChargeBox.charge_box_id.in_(new)))
+        try:
+            registered = stations.register(session, form.ids.identifiers, form.status.data)
+        except Invalid as invalid:
+            show_problems(form, invalid.problems, {"registration_status": "status"})
+            return render_template("stations/add.html", form=form), 400
         session.commit()
-        message = f"Added {len(new)} charge point(s)."
-        if existing:
-            message += f" Already registered: {', '.join(sorted(existing)[:20])}" + \
-                       ("…" if len(existing) > 20 else "") + "."
-        flash(message, "success" if new else "warning")
-        if len(new) == 1:
-            return redirect(url_for(".detail", pk=_pk_of(new[0])))
+        message = f"Added {len(registered.added)} charge point(s)."
+        if registered.existing:
+            message += f" Already registered: {', '.join(registered.existing[:20])}" + \
+                       ("…" if len(registered.existing) > 20 else "") + "."
+        flash(message, "success" if registered.added else "warning")
+        if len(registered.added) == 1:
+            return redirect(url_for(".detail", pk=stations.pk_of(session, registered.added[0])))
         return redirect(url_for(".index"))
     return render_template("stations/add.html", form=form)
-
-
-def _pk_of(charge_box_id: str) -> int:
-    return db().scalar(select(ChargeBox.id).where(ChargeBox.charge_box_id == charge_box_id))
 
 
 @bp.get("/by-id")
 def by_id():
     """Links from pages that know only the chargeBoxIdentity (journal, transactions)."""
-    pk = _pk_of(request.args.get("id", ""))
+    pk = stations.pk_of(db(), request.args.get("id", ""))
     if pk is None:
         abort(404)
     return redirect(url_for(".detail", pk=pk))
@@ -171,10 +148,10 @@ def by_id():
 
 # --- detail --------------------------------------------------------------------------------------
 def _station_or_404(pk: int) -> ChargeBox:
-    station = db().get(ChargeBox, pk)
-    if station is None:
+    try:
+        return stations.station(db(), pk)
+    except NotFound:
         abort(404)
-    return station
 
 
 def _detail_context(station: ChargeBox) -> dict:
@@ -220,11 +197,8 @@ def _detail_context(station: ChargeBox) -> dict:
     )
 
 
-def configuration_keys(charge_box_pk: int) -> list | None:
-    """Configuration keys last read from the station, once the outbound commands store them."""
-    if not current_app.config.get("SOAPGW_OPERATIONS"):
-        return None
-    from soapgw.web.operations import configuration_of
+def configuration_keys(charge_box_pk: int) -> list:
+    """Configuration keys last read from the station (GetConfiguration)."""
     return configuration_of(db(), charge_box_pk)
 
 
@@ -239,43 +213,22 @@ def detail(pk: int):
 def edit(pk: int):
     station = _station_or_404(pk)
     form = EditStationForm()
-    if not form.validate_on_submit():
-        return render_template("stations/detail.html", form=form,
-                               **_detail_context(station)), 400
-    session = db()
-    station.registration_status = form.registration_status.data
-    station.note = (form.note.data or "").strip() or None
-    address = (form.endpoint_address.data or "").strip() or None
-    if form.unpin.data:
-        station.endpoint_pinned = False
-        _judge_callback(station)
-    elif address != station.endpoint_address:
-        # An address set here wins over whatever the station announces (endpoint_pinned).
-        station.endpoint_address = address
-        station.endpoint_source = "admin" if address else None
-        station.endpoint_pinned = address is not None
-        session.add(EndpointChange(charge_box_pk=station.id, address=address, source="admin",
-                                   changed_at=now()))
-        _judge_callback(station)
-    session.commit()
-    flash(f"Saved {station.charge_box_id}.", "success")
-    return redirect(url_for(".detail", pk=pk))
-
-
-def _judge_callback(station: ChargeBox) -> None:
-    """Judge a changed callback address at once (the operator sees whether commands may go
-    there); the rules are applied again, with a fresh DNS look-up, before every call."""
-    if not station.endpoint_address:
-        station.endpoint_verdict = station.endpoint_verdict_reason = None
-        station.endpoint_checked_at = None
-        return
-    settings = current_app.config["SOAPGW_SETTINGS"]
-    verdict = judge_callback(station.endpoint_address, resolve(station.endpoint_address),
-                             pinned=station.endpoint_pinned,
-                             peer_host=station.endpoint_peer_host,
-                             allowed_networks=settings.allowed_callback_networks)
-    station.endpoint_verdict, station.endpoint_verdict_reason = verdict.label, verdict.reason
-    station.endpoint_checked_at = now()
+    if form.validate_on_submit():
+        session = db()
+        try:
+            stations.update(session, pk, registration_status=form.registration_status.data,
+                            note=form.note.data, endpoint_address=form.endpoint_address.data,
+                            unpin=form.unpin.data, allowed_networks=current_app.config[
+                                "SOAPGW_SETTINGS"].allowed_callback_networks)
+        except Invalid as invalid:
+            session.rollback()
+            show_problems(form, invalid.problems)
+        else:
+            session.commit()
+            flash(f"Saved {station.charge_box_id}.", "success")
+            return redirect(url_for(".detail", pk=pk))
+    return render_template("stations/detail.html", form=form,
+                           **_detail_context(_station_or_404(pk))), 400
 
 
 @bp.route("/<int:pk>/delete", methods=["GET", "POST"])
@@ -283,10 +236,9 @@ def delete(pk: int):
     station = _station_or_404(pk)
     form = ConfirmForm()
     if form.validate_on_submit():
-        # The database cascades to connectors, transactions, meter values and the rest.
-        db().execute(sql_delete(ChargeBox).where(ChargeBox.id == station.id))
+        charge_box_id = stations.delete_station(db(), pk)
         db().commit()
-        flash(f"Deleted charge point {station.charge_box_id}.", "success")
+        flash(f"Deleted charge point {charge_box_id}.", "success")
         return redirect(url_for(".index"))
     transactions = db().scalar(select(func.count()).select_from(Transaction).join(Connector)
                                .where(Connector.charge_box_pk == station.id))
@@ -303,35 +255,27 @@ def unknown():
     return render_template("stations/unknown.html", page=page, form=ConfirmForm())
 
 
-def _unknown_or_404(unknown_id: int) -> UnknownChargeBox:
-    found = db().get(UnknownChargeBox, unknown_id)
-    if found is None:
+def _unknown_act(act, unknown_id: int) -> str:
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        charge_box_id = act(db(), unknown_id)
+    except NotFound:
         abort(404)
-    return found
+    db().commit()
+    return charge_box_id
 
 
 @bp.post("/unknown/<int:unknown_id>/accept")
 def accept_unknown(unknown_id: int):
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    session = db()
-    found = _unknown_or_404(unknown_id)
-    session.execute(insert_for(session, ChargeBox).values(
-        charge_box_id=found.charge_box_id, registration_status="Accepted",
-        created_at=now()).on_conflict_do_nothing())
-    session.delete(found)
-    session.commit()
-    flash(f"Registered {found.charge_box_id}: it is accepted at its next BootNotification.",
+    charge_box_id = _unknown_act(stations.accept_unknown, unknown_id)
+    flash(f"Registered {charge_box_id}: it is accepted at its next BootNotification.",
           "success")
     return redirect(url_for(".unknown"))
 
 
 @bp.post("/unknown/<int:unknown_id>/dismiss")
 def dismiss_unknown(unknown_id: int):
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    found = _unknown_or_404(unknown_id)
-    db().delete(found)
-    db().commit()
-    flash(f"Dismissed {found.charge_box_id}; it shows up again if it talks to us again.")
+    charge_box_id = _unknown_act(stations.dismiss_unknown, unknown_id)
+    flash(f"Dismissed {charge_box_id}; it shows up again if it talks to us again.")
     return redirect(url_for(".unknown"))

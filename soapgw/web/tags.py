@@ -5,20 +5,21 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_wtf import FlaskForm
 from sqlalchemy import Select, exists, func, select
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from soapgw.core.timestamps import now
+from soapgw.core import tags
+from soapgw.core.errors import Invalid, NotFound
+from soapgw.core.identifiers import ID_TAG_LENGTH
+from soapgw.timestamps import now
 from soapgw.store.models import IdTag, Transaction
-from soapgw.store.upsert import insert_for
 from soapgw.web.db import db
 from soapgw.web.fields import (FilterForm, Identifier, IdentifierList, UtcDateTimeField,
-                               options)
+                               options, show_problems)
 from soapgw.web.paging import paginate
 from soapgw.web.stations import ConfirmForm
 
 bp = Blueprint("tags", __name__, url_prefix="/tags")
 
-ID_TAG_LENGTH = 20  # OCPP IdToken is CiString20Type: a station can send no longer one
 YES_NO = (("", "any"), "yes", "no")
 
 
@@ -29,24 +30,9 @@ class TagFilter(FilterForm):
     active = SelectField("In a transaction", default="", choices=options(*YES_NO))
 
 
-def _known_parent(form, field) -> None:
-    parent = (field.data or "").strip()
-    if not parent:
-        return
-    own = getattr(form, "id_tag", None)
-    if own is not None and own.data and parent == own.data.strip():
-        raise ValidationError("A tag cannot be its own parent.")
-    if getattr(form, "editing", None) is not None and parent == form.editing:
-        raise ValidationError("A tag cannot be its own parent.")
-    if db().scalar(select(IdTag.id).where(IdTag.id_tag == parent)) is None:
-        raise ValidationError(f"There is no id tag {parent!r}: add the parent tag first.")
-
-
 class TagFields(FlaskForm):
-    editing: str | None = None  # the tag being edited, for the parent check
     parent_id_tag = StringField("Parent id tag", validators=[
-        Optional(), Length(max=ID_TAG_LENGTH), Identifier("parent id tag", ID_TAG_LENGTH),
-        _known_parent])
+        Optional(), Length(max=ID_TAG_LENGTH), Identifier("parent id tag", ID_TAG_LENGTH)])
     expiry = UtcDateTimeField("Expiry (UTC)", render_kw={"type": "datetime-local"})
     max_active_transactions = IntegerField(
         "Max. active transactions", default=1,
@@ -56,22 +42,17 @@ class TagFields(FlaskForm):
     note = TextAreaField("Note", validators=[Optional(), Length(max=4000)],
                          render_kw={"rows": 2})
 
-    def values(self) -> dict:
-        return {"parent_id_tag": (self.parent_id_tag.data or "").strip() or None,
-                "expiry_date": self.expiry.value,
-                "max_active_transactions": self.max_active_transactions.data,
-                "blocked": bool(self.blocked.data),
-                "note": (self.note.data or "").strip() or None}
+    def values(self) -> tags.TagValues:
+        return tags.TagValues(parent_id_tag=self.parent_id_tag.data,
+                              expiry_date=self.expiry.value,
+                              max_active_transactions=self.max_active_transactions.data,
+                              blocked=bool(self.blocked.data), note=self.note.data)
 
 
 class AddTagForm(TagFields):
     id_tag = StringField("Id tag", validators=[
         InputRequired("Enter the id tag."), Identifier("id tag", ID_TAG_LENGTH)],
         render_kw={"spellcheck": "false", "maxlength": ID_TAG_LENGTH})
-
-    def validate_id_tag(self, field) -> None:
-        if db().scalar(select(IdTag.id).where(IdTag.id_tag == field.data)) is not None:
-            raise ValidationError(f"The id tag {field.data!r} exists already.")
 
 
 class BulkTagForm(TagFields):
@@ -117,62 +98,69 @@ def index():
 
 
 # --- add, bulk add, edit, delete -----------------------------------------------------------------
+# The service's field names, where the forms name them otherwise.
+_FIELDS = {"expiry_date": "expiry"}
+
+
 @bp.route("/add", methods=["GET", "POST"])
 def add():
     form = AddTagForm()
     if form.validate_on_submit():
-        db().add(IdTag(id_tag=form.id_tag.data, created_at=now(), **form.values()))
-        db().commit()
-        flash(f"Added id tag {form.id_tag.data}.", "success")
-        return redirect(url_for(".index"))
-    return render_template("tags/form.html", form=form, title="Add an id tag", tag=None)
+        try:
+            tags.add_tag(db(), form.id_tag.data, form.values())
+        except Invalid as invalid:
+            show_problems(form, invalid.problems, _FIELDS)
+        else:
+            db().commit()
+            flash(f"Added id tag {form.id_tag.data}.", "success")
+            return redirect(url_for(".index"))
+    return render_template("tags/form.html", form=form, title="Add an id tag", tag=None), \
+        400 if form.errors else 200
 
 
 @bp.route("/bulk", methods=["GET", "POST"])
 def bulk():
     form = BulkTagForm()
     if form.validate_on_submit():
-        session = db()
-        ids, values = form.ids.identifiers, form.values()
-        if values["parent_id_tag"] in ids:
-            form.parent_id_tag.errors.append("A tag cannot be its own parent.")
+        try:
+            added = tags.add_tags(db(), form.ids.identifiers, form.values())
+        except Invalid as invalid:
+            show_problems(form, invalid.problems, {**_FIELDS, "id_tag": "ids"})
             return render_template("tags/bulk.html", form=form), 400
-        existing = set(session.scalars(select(IdTag.id_tag).where(IdTag.id_tag.in_(ids))))
-        new = [i for i in ids if i not in existing]
-        if new:
-            session.execute(insert_for(session, IdTag).values(
-                [{"id_tag": i, "created_at": now(), **values} for i in new])
-                .on_conflict_do_nothing())
-        session.commit()
-        message = f"Added {len(new)} id tag(s)."
-        if existing:
-            message += " Already there: " + ", ".join(sorted(existing)[:20]) + \
-                       ("…" if len(existing) > 20 else "") + "."
-        flash(message, "success" if new else "warning")
+        db().commit()
+        message = f"Added {len(added.added)} id tag(s)."
+        if added.existing:
+            message += " Already there: " + ", ".join(added.existing[:20]) + \
+                       ("…" if len(added.existing) > 20 else "") + "."
+        flash(message, "success" if added.added else "warning")
         return redirect(url_for(".index"))
     return render_template("tags/bulk.html", form=form)
 
 
 def _tag_or_404(pk: int) -> IdTag:
-    tag = db().get(IdTag, pk)
-    if tag is None:
+    try:
+        return tags.tag(db(), pk)
+    except NotFound:
         abort(404)
-    return tag
 
 
 @bp.route("/<int:pk>", methods=["GET", "POST"])
 def edit(pk: int):
     tag = _tag_or_404(pk)
     form = TagFields(obj=tag)
-    form.editing = tag.id_tag
     if request.method == "GET":
         form.expiry.data = tag.expiry_date and tag.expiry_date.strftime("%Y-%m-%dT%H:%M")
     elif form.validate_on_submit():
-        for name, value in form.values().items():
-            setattr(tag, name, value)
-        db().commit()
-        flash(f"Saved id tag {tag.id_tag}.", "success")
-        return redirect(url_for(".edit", pk=pk))
+        try:
+            tags.update_tag(db(), pk, form.values())
+        except Invalid as invalid:
+            db().rollback()
+            show_problems(form, invalid.problems, _FIELDS)
+            tag = _tag_or_404(pk)
+        else:
+            db().commit()
+            flash(f"Saved id tag {tag.id_tag}.", "success")
+            return redirect(url_for(".edit", pk=pk))
     session = db()
     transactions = session.execute(
         select(Transaction.id, Transaction.start_timestamp, Transaction.stop_timestamp)
@@ -190,10 +178,9 @@ def delete(pk: int):
     tag = _tag_or_404(pk)
     form = ConfirmForm()
     if form.validate_on_submit():
-        db().delete(tag)
+        id_tag = tags.delete_tag(db(), pk)
         db().commit()
-        flash(f"Deleted id tag {tag.id_tag}.", "success")
+        flash(f"Deleted id tag {id_tag}.", "success")
         return redirect(url_for(".index"))
-    active = db().scalar(select(func.count()).select_from(Transaction).where(
-        Transaction.id_tag == tag.id_tag, Transaction.stop_timestamp.is_(None)))
-    return render_template("tags/delete.html", tag=tag, form=form, active=active)
+    return render_template("tags/delete.html", tag=tag, form=form,
+                           active=tags.active_transactions(db(), tag.id_tag))

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from soapgw.core.timestamps import TimestampError, format_timestamp, parse_timestamp
+from soapgw.timestamps import TimestampError, format_timestamp, parse_timestamp
 
 
 @dataclass

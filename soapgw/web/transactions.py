@@ -5,26 +5,28 @@ import csv
 import io
 from collections.abc import Iterator
 
-from flask import (Blueprint, Response, abort, flash, redirect, render_template, request,
-                   stream_with_context, url_for)
+from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template,
+                   request, stream_with_context, url_for)
 from flask_wtf import FlaskForm
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, func, select
 from wtforms import IntegerField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from soapgw.core.timestamps import now
+from soapgw.core.enums import Reason, values
+from soapgw.core.errors import Invalid
+from soapgw.core.transactions import operator_stop
+from soapgw.timestamps import now
 from soapgw.store.models import ChargeBox, Connector, FailedStop, MeterValueRow, Transaction
 from soapgw.web.charts import Sample, svg_chart, transaction_series
 from soapgw.web.db import db
 from soapgw.web.fields import (FilterForm, UtcDateTimeField, date_range_problem, options,
-                               period_conditions)
+                               period_conditions, show_problems)
 from soapgw.web.paging import paginate
 
 bp = Blueprint("transactions", __name__, url_prefix="/transactions")
 
 METER_ROWS_SHOWN = 2000
-STOP_REASONS = ("Other", "DeAuthorized", "EmergencyStop", "EVDisconnected", "HardReset",
-                "Local", "PowerLoss", "Reboot", "Remote", "SoftReset", "UnlockCommand")
+STOP_REASONS = ("Other", *sorted(set(values(Reason)) - {"Other"}))
 
 
 class TransactionFilter(FilterForm):
@@ -202,29 +204,21 @@ def chart_svg(transaction_id: int):
 def stop(transaction_id: int):
     """For a transaction whose StopTransaction will never come (station replaced, lost data)."""
     row = _transaction_or_404(transaction_id)
-    t = row.Transaction
     form = StopForm()
     if not form.validate_on_submit():
         return _render_detail(row, form, 400)
-    problem = False
-    if form.stop_timestamp.value < t.start_timestamp:
-        form.stop_timestamp.errors.append("The stop comes before the start "
-                                          f"({t.start_timestamp:%Y-%m-%d %H:%M:%S} UTC).")
-        problem = True
-    if form.meter_stop.data < t.meter_start:
-        form.meter_stop.errors.append(f"Below the meter at start ({t.meter_start} Wh).")
-        problem = True
-    if problem:
-        return _render_detail(row, form, 400)
     session = db()
-    stopped = session.execute(update(Transaction).where(
-        Transaction.id == t.id, Transaction.stop_timestamp.is_(None)).values(
-        stop_timestamp=form.stop_timestamp.value, meter_stop=form.meter_stop.data,
-        stop_reason=form.reason.data, stopped_by="operator", stopped_received_at=now())
-        .execution_options(synchronize_session=False)).rowcount
+    try:
+        stopped = operator_stop(session, transaction_id, form.stop_timestamp.value,
+                                form.meter_stop.data, form.reason.data,
+                                current_app.extensions["soapgw_events"])
+    except Invalid as invalid:
+        session.rollback()
+        show_problems(form, invalid.problems, {"stop_timestamp": "stop_timestamp"})
+        return _render_detail(_transaction_or_404(transaction_id), form, 400)
     session.commit()
     if stopped:
-        flash(f"Transaction {t.id} stopped.", "success")
+        flash(f"Transaction {transaction_id} stopped.", "success")
     else:
-        flash(f"Transaction {t.id} was already stopped.", "warning")
-    return redirect(url_for(".detail", transaction_id=t.id))
+        flash(f"Transaction {transaction_id} was already stopped.", "warning")
+    return redirect(url_for(".detail", transaction_id=transaction_id))

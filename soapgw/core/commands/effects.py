@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from soapgw.core.commands.errors import ErrorKind, TaskError
 from soapgw.core.commands.payloads import to_json
 from soapgw.core.connectors import connector_pk
-from soapgw.core.timestamps import now, parse_timestamp
+from soapgw.timestamps import now, parse_timestamp
 from soapgw.store.models import (ChargeBox, ConfigurationKey, Connector, DataTransferRecord,
                                  InstalledChargingProfile, Reservation, Transaction)
 from soapgw.store.upsert import insert_for

@@ -14,17 +14,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from soapgw.config import Settings
-from soapgw.core.commands import effects, tasks
+from soapgw.core.commands import effects, guard, tasks
 from soapgw.core.commands.callback_policy import judge_callback, resolve
 from soapgw.core.commands.errors import ErrorKind, TaskError
 from soapgw.core.commands.operations import canonical, unsupported_reason
 from soapgw.core.commands.payloads import validate_request
+from soapgw.core.events import EventPublisher
 from soapgw.core.runtime_settings import RuntimeSettings
-from soapgw.core.timestamps import now
+from soapgw.timestamps import now
 from soapgw.store import journal
 from soapgw.store.journal import JournalRecord
 from soapgw.store.models import ChargeBox
@@ -84,13 +85,21 @@ class Sender(Protocol):
 
 class TaskRunner:
     def __init__(self, sessions: sessionmaker[Session], settings: Settings, sender: Sender,
-                 max_workers: int | None = None):
+                 max_workers: int | None = None, events: EventPublisher | None = None):
         self.sessions, self.settings, self.sender = sessions, settings, sender
+        self.events = events or EventPublisher()
         self.pool = ThreadPoolExecutor(max_workers or settings.outbound_concurrency,
                                        thread_name_prefix="soapgw-task")
         self._futures: dict[int, list[Future]] = {}
-        with sessions.begin() as db:
+        self._recovered = False
+
+    def recover(self) -> None:
+        """Close what a stopped process left open; once per process, before its first task."""
+        if self._recovered:
+            return
+        with self.sessions.begin() as db:
             closed = tasks.recover_interrupted(db)
+        self._recovered = True
         if closed:
             log.warning("%d task result(s) were interrupted by a stop and are marked so", closed)
 
@@ -98,6 +107,7 @@ class TaskRunner:
     def submit(self, operation: str, payload: dict, charge_box_ids: list[str], origin: str,
                caller: str | None = None) -> int:
         """Validate, record the task and start it; returns the task id at once."""
+        self.recover()
         name = canonical(operation)
         if name is None:
             raise TaskError(ErrorKind.INVALID_PAYLOAD, f"unknown operation {operation!r}")
@@ -146,7 +156,8 @@ class TaskRunner:
         except Exception as exc:  # noqa: BLE001  (a bug or the database: record, never hang)
             log.exception("task %s: %s for %s failed", task_id, operation, charge_box_id)
             self._finish(task_id, result_id, tasks.Outcome(error=TaskError(
-                ErrorKind.INTERNAL, f"internal error: {type(exc).__name__}: {exc}")))
+                ErrorKind.INTERNAL, f"internal error: {type(exc).__name__}: {exc}")),
+                charge_box_id, operation, payload)
 
     def _run(self, task_id: int, result_id: int, charge_box_id: str, operation: str,
              payload: dict, timeouts: Timeouts) -> None:
@@ -154,7 +165,8 @@ class TaskRunner:
             target = self._target(charge_box_id, operation, payload)
             prepared, sent_at = self._mark_sent(result_id, target, operation, payload)
         except TaskError as error:
-            self._finish(task_id, result_id, tasks.Outcome(error=error))
+            self._finish(task_id, result_id, tasks.Outcome(error=error), charge_box_id,
+                         operation, payload)
             return
         log.info("task %s: %s -> %s at %s", task_id, operation, charge_box_id, target.address)
         reply = self.sender.send(target, operation, payload, timeouts)
@@ -170,7 +182,7 @@ class TaskRunner:
             tasks.record_outcome(db, result_id, outcome, finished=not waits)
             station_pk = station.id
             if not waits:
-                tasks.finish_task_if_done(db, task_id)
+                self._published(db, task_id, charge_box_id, operation, payload, outcome)
         if operation == "ChangeConfiguration" and reply.response is not None:
             self._refresh_configuration(target, payload, reply.response, station_pk, timeouts)
         if waits:
@@ -178,7 +190,8 @@ class TaskRunner:
                                                      timeouts.operation)
             with self.sessions.begin() as db:
                 tasks.finish_result(db, result_id, transaction_id)
-                tasks.finish_task_if_done(db, task_id)
+                self._published(db, task_id, charge_box_id, operation, payload, outcome,
+                                transaction_id)
 
     def _target(self, charge_box_id: str, operation: str, payload: dict) -> Target:
         """Check that the command can go to this station, the callback safety rules included
@@ -198,13 +211,11 @@ class TaskRunner:
                 raise TaskError(ErrorKind.NO_ENDPOINT,
                                 f"charge box {charge_box_id!r} has announced no callback "
                                 "address (wsa:From) and none was set by an admin")
-            resolved = resolve(address)
+            resolved = resolve(address)  # connected to as judged (see Target.connect_to)
             verdict = judge_callback(address, resolved, pinned=station.endpoint_pinned,
                                      peer_host=station.endpoint_peer_host,
                                      allowed_networks=self.settings.allowed_callback_networks)
-            db.execute(update(ChargeBox).where(ChargeBox.id == station.id).values(
-                endpoint_verdict=verdict.label, endpoint_verdict_reason=verdict.reason,
-                endpoint_checked_at=now()))
+            guard.record_verdict(db, station.id, verdict)
         if not verdict.allowed:
             raise TaskError(ErrorKind.ENDPOINT_REFUSED,
                             f"not sent to {address}: {verdict.reason}")
@@ -220,10 +231,19 @@ class TaskRunner:
             tasks.mark_sent(db, result_id, target.ocpp_version, target.address, sent_at)
         return prepared, sent_at
 
-    def _finish(self, task_id: int, result_id: int, outcome: tasks.Outcome) -> None:
+    def _finish(self, task_id: int, result_id: int, outcome: tasks.Outcome,
+                charge_box_id: str, operation: str, payload: dict) -> None:
         with self.sessions.begin() as db:
             tasks.record_outcome(db, result_id, outcome)
-            tasks.finish_task_if_done(db, task_id)
+            self._published(db, task_id, charge_box_id, operation, payload, outcome)
+
+    def _published(self, db, task_id: int, charge_box_id: str, operation: str, payload: dict,
+                   outcome: tasks.Outcome, transaction_id: int | None = None) -> None:
+        """The station's result as an event, and the task's end once it is the last one."""
+        self.events.publish(db, [tasks.result_event(task_id, charge_box_id, operation, payload,
+                                                   outcome, transaction_id)])
+        if tasks.finish_task_if_done(db, task_id):
+            self.events.publish(db, [tasks.finished_event(db, task_id)])
 
     def _refresh_configuration(self, target: Target, payload: dict, response: dict,
                                station_pk: int, timeouts: Timeouts) -> None:
@@ -253,3 +273,4 @@ class TaskRunner:
             if found is not None or time.monotonic() >= deadline:
                 return found
             time.sleep(_POLL_SECONDS)
+

@@ -1,18 +1,21 @@
 """Task records in SQL: one task per command, one result per station, surviving restarts."""
 from __future__ import annotations
 
+import json
 import os
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import Session
 
 from soapgw.core.commands.errors import ErrorKind, TaskError
 from soapgw.core.commands.payloads import to_json
-from soapgw.core.timestamps import now
+from soapgw.core.enums import EventType
+from soapgw.core.events import NewEvent, publish
+from soapgw.timestamps import now
 from soapgw.store.models import Task, TaskResult
 
 QUEUED, SENT, ANSWERED, FAILED, TIMED_OUT = "queued", "sent", "answered", "failed", "timed_out"
@@ -78,11 +81,42 @@ def finish_result(db: Session, result_id: int, transaction_id: int | None = None
     db.execute(update(TaskResult).where(TaskResult.id == result_id).values(**values))
 
 
-def finish_task_if_done(db: Session, task_id: int) -> None:
+def finish_task_if_done(db: Session, task_id: int) -> bool:
+    """Mark the task finished once no result is open; True when this call finished it."""
     open_results = exists().where(TaskResult.task_id == task_id,
                                   TaskResult.finished_at.is_(None))
-    db.execute(update(Task).where(Task.id == task_id, Task.finished_at.is_(None), ~open_results)
-               .values(finished_at=now()))
+    return bool(db.execute(update(Task).where(Task.id == task_id, Task.finished_at.is_(None),
+                                              ~open_results)
+                           .values(finished_at=now())).rowcount)
+
+
+def state_counts(db: Session, task_id: int) -> dict[str, int]:
+    return dict(db.execute(select(TaskResult.state, func.count()).where(
+        TaskResult.task_id == task_id).group_by(TaskResult.state)).all())
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value else None
+
+
+def task_view(db: Session, task_id: int) -> dict | None:
+    """A task with each station's result, as plain JSON-able data (CLI, API)."""
+    task = db.get(Task, task_id)
+    if task is None:
+        return None
+    return {
+        "id": task.id, "operation": task.operation, "payload": json.loads(task.payload),
+        "origin": task.origin, "caller": task.caller, "created_at": _iso(task.created_at),
+        "finished_at": _iso(task.finished_at),
+        "results": [{
+            "charge_box_id": r.charge_box_id, "state": r.state, "ocpp_version": r.ocpp_version,
+            "endpoint_address": r.endpoint_address, "message_id": r.message_id,
+            "response": json.loads(r.response) if r.response else None,
+            "error_kind": r.error_kind, "error": r.error, "fault_code": r.fault_code,
+            "transaction_id": r.transaction_id, "queued_at": _iso(r.queued_at),
+            "sent_at": _iso(r.sent_at), "finished_at": _iso(r.finished_at),
+            "duration_ms": r.duration_ms} for r in task.results],
+    }
 
 
 def _pid_alive(pid: int) -> bool:
@@ -111,16 +145,44 @@ def recover_interrupted(db: Session, alive: Callable[[int], bool] = _pid_alive,
         if not gone and at - started < ABANDONED_AFTER:
             continue
         values = {"finished_at": at}
-        if result.state == QUEUED:
-            values.update(state=FAILED, error_kind=ErrorKind.INTERRUPTED.value,
-                          error="interrupted: the gateway stopped before sending the command")
-        elif result.state == SENT:
-            values.update(state=FAILED, error_kind=ErrorKind.INTERRUPTED.value,
-                          error="interrupted: the gateway stopped while waiting for the "
-                                "station's answer; whether the station acted is unknown")
-        db.execute(update(TaskResult).where(TaskResult.id == result.id,
-                                            TaskResult.finished_at.is_(None)).values(**values))
-        closed += 1
+        outcome = Outcome(response=json.loads(result.response) if result.response else None)
+        if result.state in (QUEUED, SENT):
+            reason = ("interrupted: the gateway stopped before sending the command"
+                      if result.state == QUEUED else
+                      "interrupted: the gateway stopped while waiting for the station's "
+                      "answer; whether the station acted is unknown")
+            values.update(state=FAILED, error_kind=ErrorKind.INTERRUPTED.value, error=reason)
+            outcome = Outcome(error=TaskError(ErrorKind.INTERRUPTED, reason))
+        if db.execute(update(TaskResult).where(TaskResult.id == result.id,
+                                               TaskResult.finished_at.is_(None))
+                      .values(**values)).rowcount:
+            task = db.get(Task, result.task_id)
+            publish(db, [result_event(task.id, result.charge_box_id, task.operation,
+                                      json.loads(task.payload), outcome)])
+            closed += 1
     for task_id in {r.task_id for r in open_results}:
-        finish_task_if_done(db, task_id)
+        if finish_task_if_done(db, task_id):
+            publish(db, [finished_event(db, task_id)])
     return closed
+
+
+def result_event(task_id: int, charge_box_id: str, operation: str, payload: dict,
+                 outcome: Outcome, transaction_id: int | None = None) -> NewEvent:
+    """The event of one station's result."""
+    body = {"taskId": task_id, "action": operation, "request": payload}
+    if outcome.error is not None:
+        body["error"] = {"kind": outcome.error.kind.value, "code": outcome.error.fault_code,
+                         "description": outcome.error.reason}
+    else:
+        body["response"] = outcome.response
+    if transaction_id is not None:
+        body["transactionId"] = transaction_id
+    return NewEvent(EventType.COMMAND_RESULT, charge_box_id, body)
+
+
+def finished_event(db: Session, task_id: int) -> NewEvent:
+    """The event of a task whose every station has a result."""
+    task = db.get(Task, task_id)
+    return NewEvent(EventType.TASK_FINISHED, None, {
+        "taskId": task_id, "action": task.operation, "origin": task.origin,
+        "results": state_counts(db, task_id)})

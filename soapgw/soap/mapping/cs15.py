@@ -21,7 +21,7 @@ diagnostics statuses, idTagInfo) this is the structural walk of the 1.6 mapping.
 from __future__ import annotations
 
 from soapgw.core import messages
-from soapgw.core.timestamps import utc
+from soapgw.timestamps import utc
 from soapgw.soap.mapping.structural import from_core, to_core
 from soapgw.soap.schema import cs15
 from soapgw.soap.schema.base import Operation

@@ -6,29 +6,14 @@ its own module does not map by hand.
 from __future__ import annotations
 
 import dataclasses
-import re
 import types
 import typing
 from datetime import datetime
 from decimal import Decimal
 from functools import cache
 
-from soapgw.core.timestamps import utc
-
-_CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
-
-
-@cache
-def snake(name: str) -> str:
-    """``chargePointVendor`` -> ``charge_point_vendor``."""
-    return _CAMEL.sub("_", name).lower()
-
-
-@cache
-def camel(name: str) -> str:
-    """``charge_point_vendor`` -> ``chargePointVendor``."""
-    first, *rest = name.split("_")
-    return first + "".join(part[:1].upper() + part[1:] for part in rest)
+from soapgw.core.names import camel, snake
+from soapgw.timestamps import utc
 
 
 def _unwrap_optional(hint):

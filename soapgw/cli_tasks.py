@@ -22,14 +22,15 @@ import json
 import logging
 import sys
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
+from soapgw.app import Gateway
+from soapgw.cli_support import open_sessions
 from soapgw.config import Settings
 from soapgw.core.commands.errors import ErrorKind, TaskError
-from soapgw.core.commands.payloads import parse_payload
-from soapgw.store.database import make_engine, make_session_factory
-from soapgw.store.migrate import upgrade
-from soapgw.store.models import Task, TaskResult
+from soapgw.core.commands.payloads import parse_payload, to_json
+from soapgw.core.commands.tasks import recover_interrupted, state_counts, task_view
+from soapgw.store.models import Task
 
 EXIT_ERROR, EXIT_INVALID_PAYLOAD, EXIT_FAULT, EXIT_UNREACHABLE = 1, 3, 4, 5
 EXIT_BAD_REPLY, EXIT_NOT_SENT = 6, 7
@@ -50,12 +51,6 @@ def _fail(message: str, code: int) -> int:
     return code
 
 
-def _sessions(settings: Settings):
-    engine = make_engine(settings.database_url)
-    upgrade(engine)
-    return make_session_factory(engine)
-
-
 def _caller() -> str | None:
     try:
         return getpass.getuser()
@@ -64,9 +59,6 @@ def _caller() -> str | None:
 
 
 def cmd_call(settings: Settings, args) -> int:
-    from soapgw.core.commands.runner import TaskRunner
-    from soapgw.soap_out.client import SoapSender
-
     logging.basicConfig(stream=sys.stderr, level=logging.WARNING if args.quiet else logging.INFO,
                         format="soapgw: %(message)s")
     text = sys.stdin.read() if args.payload == "-" else args.payload
@@ -74,37 +66,34 @@ def cmd_call(settings: Settings, args) -> int:
         payload = parse_payload(text)
     except TaskError as error:
         return _fail(str(error), EXIT_INVALID_PAYLOAD)
-    sessions = _sessions(settings)
-    runner = TaskRunner(sessions, settings, SoapSender(settings), max_workers=1)
+    open_sessions(settings)  # migrated before the Gateway's runner records the task
+    gateway = Gateway.from_settings(settings, max_workers=1)
     try:
-        task_id = runner.run(args.operation, payload, [args.charge_box_id], origin="cli",
-                             caller=_caller())
+        task_id = gateway.task_runner.run(args.operation, payload, [args.charge_box_id],
+                                          origin="cli", caller=_caller())
     except TaskError as error:
         return _fail(str(error), EXIT_CODES.get(error.kind, EXIT_ERROR))
     finally:
-        runner.shutdown()
-    with sessions() as db:
-        result = db.scalars(select(TaskResult).where(TaskResult.task_id == task_id)).one()
-    if result.state == "answered":
-        if result.transaction_id is not None:
+        gateway.task_runner.shutdown()
+    with gateway.sessions() as db:
+        result = task_view(db, task_id)["results"][0]
+    if result["state"] == "answered":
+        if result["transaction_id"] is not None:
             logging.getLogger(__name__).info("task %s: transaction %s started", task_id,
-                                             result.transaction_id)
-        print(result.response)
+                                             result["transaction_id"])
+        print(to_json(result["response"]))
         return 0
-    kind = ErrorKind(result.error_kind) if result.error_kind else ErrorKind.INTERNAL
-    return _fail(f"task {task_id}: {args.charge_box_id}: {result.error}",
+    kind = ErrorKind(result["error_kind"]) if result["error_kind"] else ErrorKind.INTERNAL
+    return _fail(f"task {task_id}: {args.charge_box_id}: {result['error']}",
                  EXIT_CODES.get(kind, EXIT_ERROR))
 
 
 def _summary(db, task_id: int) -> str:
-    counts = db.execute(select(TaskResult.state, func.count()).where(
-        TaskResult.task_id == task_id).group_by(TaskResult.state)).all()
-    return ", ".join(f"{n} {state}" for state, n in sorted(counts))
+    return ", ".join(f"{n} {state}" for state, n in sorted(state_counts(db, task_id).items()))
 
 
 def cmd_tasks_list(settings: Settings, args) -> int:
-    from soapgw.core.commands.tasks import recover_interrupted
-    sessions = _sessions(settings)
+    sessions = open_sessions(settings)
     with sessions.begin() as db:
         recover_interrupted(db)
     with sessions() as db:
@@ -117,36 +106,14 @@ def cmd_tasks_list(settings: Settings, args) -> int:
     return 0
 
 
-def _iso(value) -> str | None:
-    return value.isoformat() if value else None
-
-
-def task_as_dict(task: Task) -> dict:
-    return {
-        "id": task.id, "operation": task.operation, "payload": json.loads(task.payload),
-        "origin": task.origin, "caller": task.caller, "created_at": _iso(task.created_at),
-        "finished_at": _iso(task.finished_at),
-        "results": [{
-            "charge_box_id": r.charge_box_id, "state": r.state, "ocpp_version": r.ocpp_version,
-            "endpoint_address": r.endpoint_address, "message_id": r.message_id,
-            "response": json.loads(r.response) if r.response else None,
-            "error_kind": r.error_kind, "error": r.error, "fault_code": r.fault_code,
-            "transaction_id": r.transaction_id, "queued_at": _iso(r.queued_at),
-            "sent_at": _iso(r.sent_at), "finished_at": _iso(r.finished_at),
-            "duration_ms": r.duration_ms} for r in task.results],
-    }
-
-
 def cmd_tasks_show(settings: Settings, args) -> int:
-    from soapgw.core.commands.tasks import recover_interrupted
-    sessions = _sessions(settings)
+    sessions = open_sessions(settings)
     with sessions.begin() as db:
         recover_interrupted(db)
     with sessions() as db:
-        task = db.get(Task, args.task_id)
-        if task is None:
-            return _fail(f"no task {args.task_id}", EXIT_ERROR)
-        data = task_as_dict(task)
+        data = task_view(db, args.task_id)
+    if data is None:
+        return _fail(f"no task {args.task_id}", EXIT_ERROR)
     if args.json:
         print(json.dumps(data, indent=2))
         return 0

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from soapgw.core.timestamps import now, utc
+from soapgw.timestamps import now, utc
 
 GRACE = timedelta(seconds=60)  # network delays and a station's clock drift
 
