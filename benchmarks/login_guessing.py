@@ -43,8 +43,9 @@ def free_port() -> int:
 def soapgw(tree: Path, env: dict, *args: str, **kwargs):
     """``soapgw`` from ``tree`` (its package first on the path), with this interpreter."""
     env = {**env, "PYTHONPATH": str(tree)}
+    # run from the tree itself: ``python -c`` puts the working directory first on the path
     return subprocess.Popen([sys.executable, "-c", "import sys; from soapgw.cli import main; "
-                             "sys.exit(main())", *args], env=env, **kwargs)
+                             "sys.exit(main())", *args], env=env, cwd=tree, **kwargs)
 
 
 class Server:
@@ -147,6 +148,11 @@ def main() -> None:
     args = parser.parse_args()
     trees = [t.resolve() for t in (args.tree or [Path(__file__).resolve().parents[1]])]
     results: dict[Path, list] = {t: [] for t in trees}
+    for tree in trees:
+        version = subprocess.run([sys.executable, "-c", "import soapgw, sys; "
+                                  "print(soapgw.__file__)"], cwd=tree, capture_output=True,
+                                 text=True, env={**os.environ, "PYTHONPATH": str(tree)})
+        print(f"{tree}: soapgw from {version.stdout.strip()}")
     for round_ in range(args.rounds):
         for tree in trees:
             result = measure(tree, args)

