@@ -166,6 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--status", choices=stations.REGISTRATION_STATUSES, default="Accepted")
     add.set_defaults(handler=cmd_chargebox_add)
     chargebox.add_parser("list", help="list charge boxes").set_defaults(handler=cmd_chargebox_list)
+    __import__("soapgw.station_auth_cli", fromlist=["register"]).register(chargebox)  # access
 
     tag = commands.add_parser("tag", help="OCPP id tags").add_subparsers(dest="tag", required=True)
     tag_add = tag.add_parser("add", help="add an id tag")

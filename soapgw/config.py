@@ -88,6 +88,27 @@ def _networks(env, name: str) -> tuple:
     return tuple(networks)
 
 
+STATION_AUTH_MODES = ("off", "optional", "required")
+
+
+def _station_auth(env) -> str:
+    raw = (env.get("SOAPGW_STATION_AUTH") or "optional").strip().lower()
+    if raw not in STATION_AUTH_MODES:
+        raise ConfigError(f"SOAPGW_STATION_AUTH={raw!r}: use off, optional or required")
+    return raw
+
+
+def _header_name(env, name: str) -> str | None:
+    """An HTTP header name (letters, digits, hyphens), e.g. ``X-SSL-Client-S-DN``."""
+    import re
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return None
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9-]*", raw):
+        raise ConfigError(f"{name}={raw!r} is not an HTTP header name (e.g. X-SSL-Client-S-DN)")
+    return raw
+
+
 def _database_url(env, instance: Path) -> str:
     raw = (env.get("SOAPGW_DATABASE_URL") or "").strip()
     if not raw:
@@ -123,6 +144,10 @@ class Settings:
     allowed_callback_networks: tuple = ()
     trusted_proxies: tuple = ()
     outbound_concurrency: int = 50
+    # Station authentication (soapgw.core.station_auth)
+    station_auth: str = "optional"  # off | optional | required
+    station_networks: tuple = ()  # default source networks of stations without their own
+    client_cert_header: str | None = None  # set by a trusted TLS proxy: certificate subject
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> "Settings":
@@ -145,6 +170,9 @@ class Settings:
             allowed_callback_networks=_networks(env, "SOAPGW_ALLOWED_CALLBACK_NETWORKS"),
             trusted_proxies=_networks(env, "SOAPGW_TRUSTED_PROXIES"),
             outbound_concurrency=_int(env, "SOAPGW_OUTBOUND_CONCURRENCY", 50, 1, 1000),
+            station_auth=_station_auth(env),
+            station_networks=_networks(env, "SOAPGW_STATION_NETWORKS"),
+            client_cert_header=_header_name(env, "SOAPGW_CLIENT_CERT_HEADER"),
         )
 
 

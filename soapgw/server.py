@@ -10,7 +10,7 @@ import threading
 
 from gunicorn.app.base import BaseApplication
 
-from soapgw.config import Settings
+from soapgw.config import ConfigError, Settings
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +35,26 @@ class GatewayServer(BaseApplication):
         gc.freeze()
         gc.set_threshold(50_000, 20, 100)
         return app
+
+
+def local_proxy_problem(settings: Settings, host: str) -> str | None:
+    """Served on a loopback address while stations are told a public URL: only a reverse proxy
+    on this host can reach soapgw, and without SOAPGW_TRUSTED_PROXIES every station would look
+    like 127.0.0.1 (source networks meaningless, callbacks to any local port allowed)."""
+    from urllib.parse import urlsplit
+
+    from soapgw.core.commands.callback_policy import parse_ip
+    bound = parse_ip("127.0.0.1" if host == "localhost" else host)
+    public = urlsplit(settings.public_url or "").hostname
+    if settings.trusted_proxies or bound is None or not bound.is_loopback or not public:
+        return None
+    public_ip = parse_ip(public)
+    if public == "localhost" or (public_ip is not None and public_ip.is_loopback):
+        return None
+    return (f"soapgw serves {host} (this host only) while SOAPGW_PUBLIC_URL is "
+            f"{settings.public_url}: a reverse proxy on this host forwards the stations, so set "
+            "SOAPGW_TRUSTED_PROXIES=127.0.0.1/32,::1/128, or every station looks like "
+            "127.0.0.1 and may be called back on any local port")
 
 
 class Helpers:
@@ -76,6 +96,9 @@ class Helpers:
 
 
 def serve(settings: Settings, host: str, port: int, workers: int) -> None:
+    problem = local_proxy_problem(settings, host)
+    if problem:
+        raise ConfigError(problem)
     helpers = Helpers([["housekeep"]])
     GatewayServer(settings, {
         "when_ready": helpers.start,

@@ -322,7 +322,9 @@ def _gateway_with(database_url, tmp_path, **overrides):
 def test_forwarded_client_address_behind_a_trusted_proxy(database_url, tmp_path):
     import ipaddress
     proxy = (ipaddress.ip_network("127.0.0.1/32"),)
-    for trusted, verdict in ((proxy, "allowed"), ((), "refused")):
+    # (with no trusted proxy at all, a local proxy is refused outright: test_station_auth)
+    elsewhere = (ipaddress.ip_network("192.0.2.99/32"),)
+    for trusted, verdict in ((proxy, "allowed"), (elsewhere, "refused")):
         gateway, url, server = _gateway_with(database_url, tmp_path, trusted_proxies=trusted)
         try:
             identity = f"CB-X-{verdict}"  # one database for both rounds
@@ -331,7 +333,7 @@ def test_forwarded_client_address_behind_a_trusted_proxy(database_url, tmp_path)
                  headers={"X-Forwarded-For": "192.0.2.10"})
             row = station_row(gateway, identity)
             assert row.endpoint_verdict == verdict
-            assert row.endpoint_peer_host == ("192.0.2.10" if trusted else "127.0.0.1")
+            assert row.endpoint_peer_host == ("192.0.2.10" if trusted == proxy else "127.0.0.1")
         finally:
             server.shutdown()
             server.server_close()

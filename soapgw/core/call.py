@@ -15,6 +15,19 @@ class Quirk:
     detail: str
 
 
+@dataclass(frozen=True)
+class Presented:
+    """What one request carries to prove which station it is, as the protocol edge read it
+    (judged by core.station_auth)."""
+
+    peer: str | None  # the client address (behind a trusted proxy: the forwarded one)
+    username: str | None = None  # HTTP Basic
+    password: str | None = None
+    malformed_authorization: str | None = None  # why an Authorization header was unusable
+    certificate: str | None = None  # from the client-certificate header of a trusted proxy
+    certificate_untrusted: bool = False  # the header came from elsewhere: ignored
+
+
 @dataclass
 class StationCall:
     charge_box_id: str
@@ -26,6 +39,8 @@ class StationCall:
     announced_from: str | None = None
     announced_reply_to: str | None = None
     peer_host: str | None = None
+    # What the request presented to prove who it is (HTTP Basic, client certificate).
+    credentials: Presented | None = None
     quirks: list[Quirk] = field(default_factory=list)
     received_at: datetime = field(default_factory=now)
     # Facts the handling derived (core.events.NewEvent), published with the message's own

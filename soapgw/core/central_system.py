@@ -27,6 +27,7 @@ from soapgw.core.ocppj import encode
 from soapgw.core.notifications import station_status, status_notification
 from soapgw.core.registration import Station, admit, record_quirks
 from soapgw.core.runtime_settings import RuntimeSettings
+from soapgw.core.station_access import StationAccess
 from soapgw.core.station_columns import update_station
 from soapgw.core.transactions import start_transaction, stop_transaction
 from soapgw.store.database import Db
@@ -70,6 +71,7 @@ class CentralSystem:
         self.data_transfer = data_transfer or DataTransferRegistry()
         self.events = events or EventPublisher()
         self.advisors = list(advisors or ())
+        self.access = StationAccess.of(settings)
 
     def advise(self, call: StationCall, request) -> Advice | None:
         """Ask the advisors, in order, about a decision message; the first answer counts.
@@ -96,7 +98,7 @@ class CentralSystem:
         runtime = (RuntimeSettings.load(db, self.settings)
                    if call.action == "BootNotification" else None)
         admission = admit(db, call, runtime is not None and runtime.auto_register,
-                          self.settings.allowed_callback_networks)
+                          self.settings.allowed_callback_networks, self.access)
         try:
             if admission.refusal is not None:
                 admission.refuse()

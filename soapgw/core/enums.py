@@ -196,6 +196,9 @@ class EventType(StrEnum):
     TRANSACTION_STARTED = "transaction.started"  # {"request", "response"}
     TRANSACTION_STOPPED = "transaction.stopped"  # {"transactionId", "stoppedBy", "request", ...}
     TASK_FINISHED = "task.finished"  # {"taskId", "action", "origin", "results"}
+    # a message refused by station authentication: {"action", "kind", "reason", "address"}
+    STATION_AUTH_REFUSED = "station.auth_refused"
+    STATION_ADDRESS_CHANGED = "station.address_changed"  # {"address", "previousAddress"}
 
 
 def values(enum) -> tuple[str, ...]:

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, insert, select, update
 
 from soapgw.core.call import StationCall
+from soapgw.core.commands.callback_policy import callback_host
 from soapgw.core.commands.guard import check_callback
 from soapgw.core.endpoints import derive_callback
 from soapgw.core.errors import ErrorCode, OcppError
@@ -34,6 +35,12 @@ class Station:
     endpoint_verdict: str | None
     endpoint_verdict_reason: str | None
     offline_since: datetime | None
+    # station authentication (core.station_access), fetched by the same statement
+    auth_networks: str | None = None
+    auth_password_hash: str | None = None
+    auth_certificate: str | None = None
+    callback_policy: str | None = None
+    last_peer_host: str | None = None
 
 
 _TABLE = ChargeBox.__table__
@@ -75,11 +82,13 @@ _FIND_AND_TOUCH = {False: _find_and_touch(False), True: _find_and_touch(True)}
 
 
 def admit(db: Db, call: StationCall, auto_register: bool,
-          allowed_networks: tuple = ()) -> Admission:
+          allowed_networks: tuple = (), access=None) -> Admission:
     """Find the station, record that it spoke, learn its address, apply the gate.
 
     BootNotification always passes the gate (it is answered Rejected or Pending); any other
     message from a station that is unknown or not Accepted is refused with SecurityError.
+    ``access`` (core.station_access.StationAccess) raises StationRefused for a message that
+    may not speak as its station, before anything is learnt from it.
     """
     # One statement both finds the station and records that it is alive.
     row = db.execute(_FIND_AND_TOUCH[call.action == "Heartbeat"], {
@@ -87,7 +96,8 @@ def admit(db: Db, call: StationCall, auto_register: bool,
         "b_ocpp_version": call.ocpp_version, "b_transport": call.transport,
         "b_soap_version": call.soap_version}).one_or_none()
     station = Station(*row) if row is not None else None
-    if station is None and auto_register and call.action == "BootNotification":
+    if station is None and auto_register and call.action == "BootNotification" and \
+            (access is None or access.may_auto_register(call)):
         station = _auto_register(db, call)
     if station is None:
         _record_unknown(db, call)
@@ -95,6 +105,8 @@ def admit(db: Db, call: StationCall, auto_register: bool,
             return Admission(None)
         return Admission(None, f"charge box {call.charge_box_id!r} is not registered with "
                                "this central system")
+    if access is not None:
+        access.check(db, station, call)
     if station.offline_since is not None:
         _came_back(db, station, call)
     _learn_callback(db, station, call, allowed_networks)
@@ -150,7 +162,8 @@ _SEEN_LIMIT = 10_000
 
 
 def _callback_state(station: Station) -> tuple:
-    return station.endpoint_address, station.endpoint_pinned, station.endpoint_verdict
+    return (station.endpoint_address, station.endpoint_pinned, station.endpoint_verdict,
+            station.callback_policy)
 
 
 def _learn_callback(db: Db, station: Station, call: StationCall,
@@ -177,17 +190,31 @@ def _judge_and_store(db: Db, station: Station, call: StationCall,
     if callback.quirk:
         call.quirk(callback.quirk, f"announced From={call.announced_from!r} "
                                    f"ReplyTo={call.announced_reply_to!r}, peer {call.peer_host}")
+    kept = _kept(station, callback.address)
     if callback.address is not None:  # may we call it? (recorded; the message is answered)
-        check_callback(db, station, call, callback.address, allowed_networks)
+        check_callback(db, station, call, station.endpoint_address if kept else callback.address,
+                       allowed_networks)
     if callback.address is None or callback.address == station.endpoint_address:
         return
     db.execute(insert(EndpointChange.__table__).values(
-        charge_box_pk=station.id, address=callback.address, source=callback.source,
+        charge_box_pk=station.id, address=callback.address,
+        source="kept:" + callback.source if kept else callback.source,
         announced=call.announced_from, changed_at=call.received_at))
-    if not station.endpoint_pinned:  # an address set by an admin wins over learnt ones
+    if kept:
+        call.quirk("callback-kept", f"announced {callback.address} from {call.peer_host}; "
+                                    f"kept {station.endpoint_address} (callback policy: keep)")
+    elif not station.endpoint_pinned:  # an address set by an admin wins over learnt ones
         update_station(db, station.id, {"endpoint_address": callback.address,
                                         "endpoint_source": callback.source})
         station.endpoint_address, station.endpoint_source = callback.address, callback.source
+
+
+def _kept(station: Station, address: str | None) -> bool:
+    """Callback policy "keep": a learnt address never moves to another host by itself (a
+    station, or someone speaking in its name, cannot steer commands elsewhere)."""
+    return (station.callback_policy == "keep" and address is not None
+            and station.endpoint_address is not None and not station.endpoint_pinned
+            and callback_host(address) != callback_host(station.endpoint_address))
 
 
 _QUIRK_UPSERT = upsert(

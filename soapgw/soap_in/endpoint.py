@@ -20,12 +20,16 @@ from soapgw.core.call import StationCall
 from soapgw.core.central_system import CentralSystem
 from soapgw.core.commands.callback_policy import client_address
 from soapgw.core.errors import ErrorCode, OcppError
+from soapgw.core.station_access import StationRefused, record_auth_refusal
+from soapgw.core.station_auth import Presented
+from soapgw.timestamps import now
 from soapgw.soap.addressing import FAULT_ACTION, Addressing, is_addressing, read_addressing
 from soapgw.soap.addressing import reply_headers
 from soapgw.soap.envelope import CONTENT_TYPES, Envelope, build_envelope, is_true, parse_envelope
 from soapgw.soap.faults import SoapFault, fault_envelope
 from soapgw.soap.reader import read_request
 from soapgw.soap.schema.base import Operation
+from soapgw.soap_in.credentials import ForwardingCheck, presented_credentials, redact
 from soapgw.soap_in.versions import INBOUND, UNSUPPORTED, InboundVersion
 from soapgw.soap_in.wsdl_documents import WsdlDocuments
 from soapgw.store import journal
@@ -55,6 +59,8 @@ class Exchange:
     charge_box_id: str | None = None
     version: InboundVersion | None = None
     operation: Operation | None = None
+    credentials: Presented | None = None
+    http_headers: list = field(default_factory=list)  # extra reply headers (WWW-Authenticate)
 
     @property
     def ocpp_version(self) -> str | None:
@@ -89,6 +95,7 @@ class CentralSystemEndpoint:
         # Queues this process's writers ahead of the database (see store.database.writer_lock).
         self.write_lock = write_lock if write_lock is not None else contextlib.nullcontext()
         self.wsdl = WsdlDocuments(settings.public_url)
+        self.forwarding = ForwardingCheck(settings.trusted_proxies)
 
     # --- WSGI ------------------------------------------------------------------------------
     def __call__(self, environ, start_response):
@@ -107,14 +114,15 @@ class CentralSystemEndpoint:
         # behind a trusted reverse proxy: the forwarded client address (callback safety)
         peer = client_address(environ.get("REMOTE_ADDR"), environ.get("HTTP_X_FORWARDED_FOR"),
                               self.settings.trusted_proxies)
-        exchange = Exchange(raw=b"", peer=peer)
+        exchange = Exchange(raw=b"", peer=peer,
+                            credentials=presented_credentials(environ, peer, self.settings))
         if "text/xml" in environ.get("CONTENT_TYPE", ""):
             exchange.soap_version = "1.1"  # until the envelope says otherwise
         status, body, action = self._handle(environ, exchange, started)
         content_type = CONTENT_TYPES[exchange.soap_version]
         if exchange.soap_version == "1.2" and action:
             content_type += f'; action="{action}"'
-        return _respond(start_response, status, content_type, body)
+        return _respond(start_response, status, content_type, body, exchange.http_headers)
 
     # --- pipeline --------------------------------------------------------------------------
     def _handle(self, environ, exchange: Exchange, started: float) -> tuple[int, bytes, str]:
@@ -124,6 +132,7 @@ class CentralSystemEndpoint:
             exchange.soap_version = envelope.soap_version
             exchange.addressing = read_addressing(envelope.headers)
             call = self._station_call(envelope, exchange)
+            self.forwarding.check(environ)  # a local proxy that is not trusted: refuse
             # Read and map before taking the write lock; a decision message may be asked of
             # an outside advisor (an upstream central system ...), never while holding it.
             request = exchange.version.runner.prepare(envelope)
@@ -143,11 +152,15 @@ class CentralSystemEndpoint:
                                           reply_headers(action, exchange.addressing.message_id),
                                           response)
                     status, fault_code = 200, None
+                except StationRefused:
+                    raise  # rolled back below: a refused message changes nothing
                 except OcppError as error:
                     status, body, fault_code = self._fault(exchange, error)
                     action = FAULT_ACTION
                 self._journal(db, exchange, status, body, action, fault_code, started)
             return status, body, action
+        except StationRefused as refusal:
+            return self._refuse_station(exchange, refusal, started)
         except Exception:  # noqa: BLE001  (a bug or a database failure: answer, log, journal)
             log.exception("processing %s from %s failed", exchange.operation and
                           exchange.operation.name, exchange.charge_box_id)
@@ -205,7 +218,7 @@ class CentralSystemEndpoint:
                            soap_version=exchange.soap_version,
                            announced_from=exchange.addressing.from_address,
                            announced_reply_to=exchange.addressing.reply_to,
-                           peer_host=exchange.peer)
+                           peer_host=exchange.peer, credentials=exchange.credentials)
         for code, detail in quirks:
             call.quirk(code, detail)
         if exchange.soap_version == "1.1":
@@ -268,12 +281,33 @@ class CentralSystemEndpoint:
             log.exception("could not journal a fault for %s", exchange.charge_box_id)
         return status, body, FAULT_ACTION
 
+    def _refuse_station(self, exchange: Exchange, refusal: StationRefused,
+                        started: float) -> tuple[int, bytes, str]:
+        """A message that may not speak as its station: SecurityError with 401 (password) or
+        403, journaled (without credentials) and counted on the station, nothing else."""
+        verdict = refusal.verdict
+        log.warning("refused a %s for %s from %s: %s", exchange.operation and
+                    exchange.operation.name, refusal.charge_box_id, exchange.peer, verdict.reason)
+        status, body, code = self._fault(exchange, refusal)
+        status = verdict.http_status
+        if verdict.asks_for_credentials:
+            exchange.http_headers.append(("WWW-Authenticate",
+                                          'Basic realm="soapgw", charset="UTF-8"'))
+        try:
+            with self.write_lock, self.engine.begin() as db:
+                self._journal(db, exchange, status, body, FAULT_ACTION, code, started)
+                record_auth_refusal(db, refusal, exchange.operation and exchange.operation.name,
+                                    exchange.peer, now())
+        except Exception:  # noqa: BLE001  (the database is down: still answer the station)
+            log.exception("could not record a refusal for %s", exchange.charge_box_id)
+        return status, body, FAULT_ACTION
+
     def _journal(self, db: Connection, exchange: Exchange, status: int, body: bytes, action: str,
                  fault_code: str | None, started: float) -> None:
         common = dict(charge_box_id=exchange.charge_box_id, ocpp_version=exchange.ocpp_version,
                       soap_version=exchange.soap_version, peer=exchange.peer)
         request_action = exchange.operation.name if exchange.operation else None
-        raw = exchange.raw
+        raw = redact(exchange.raw, exchange.credentials)  # a station may echo its URL
         journal.write(db, [
             JournalRecord(direction="in", raw=raw, action=request_action,
                           message_id=exchange.addressing.message_id, **common),
@@ -305,8 +339,9 @@ def exchange_namespace(envelope: Envelope) -> str | None:
 
 
 def _respond(start_response, status: int, content_type: str, body: bytes, extra=()):
-    reason = {200: "OK", 400: "Bad Request", 405: "Method Not Allowed",
-              500: "Internal Server Error"}.get(status, "")
+    reason = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",
+              405: "Method Not Allowed", 500: "Internal Server Error",
+              503: "Service Unavailable"}.get(status, "")
     start_response(f"{status} {reason}", [("Content-Type", content_type),
                                           ("Content-Length", str(len(body))), *extra])
     return [body]

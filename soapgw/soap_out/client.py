@@ -39,6 +39,7 @@ from soapgw.soap.schema.registry import find
 from soapgw.soap.wsdl import generate_wsdl
 from soapgw.soap_out import errors
 from soapgw.soap_out.json_mapping import from_soap, to_soap
+from soapgw.soap_out.pinning import PinnedAddressAdapter, pinned_url
 from soapgw.store.journal import JournalRecord
 
 log = logging.getLogger(__name__)
@@ -84,16 +85,22 @@ class _CallTransport(Transport):
     lead past the callback safety rules), a size limit on replies, and the raw bytes kept."""
 
     def __init__(self, session: requests.Session, exchange: _Exchange, settings: Settings,
-                 timeouts: Timeouts):
+                 timeouts: Timeouts, connect_to: tuple[str, ...] = ()):
         super().__init__(session=session)
         self.exchange, self.settings, self.timeouts = exchange, settings, timeouts
+        self.connect_to = connect_to
 
     def post(self, address, message, headers):
         self.exchange.request = message
         started = time.perf_counter()
+        url = address
+        if self.connect_to:  # the address the callback guard checked (see soap_out.pinning)
+            url, host = pinned_url(address, self.connect_to[0])
+            if host is not None:
+                headers = {**headers, "Host": host}
         try:
             response = self.session.post(
-                address, data=message, headers=headers, allow_redirects=False, stream=True,
+                url, data=message, headers=headers, allow_redirects=False, stream=True,
                 timeout=(self.timeouts.connect, self.timeouts.operation))
             content = self._read(response, address, started)
         finally:
@@ -240,9 +247,8 @@ class SoapSender:
         session.trust_env = False  # no proxies from the environment: we call stations directly
         session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))  # no cookies
         # one pool per station host:port; calls to one host never exceed the workers
-        adapter = requests.adapters.HTTPAdapter(pool_connections=256,
-                                                pool_maxsize=max(settings.outbound_concurrency,
-                                                                 64))
+        adapter = PinnedAddressAdapter(pool_connections=256,
+                                       pool_maxsize=max(settings.outbound_concurrency, 64))
         session.mount("http://", adapter)
         session.mount("https://", adapter)
         session.verify = str(settings.tls_ca) if settings.tls_ca else True
@@ -264,7 +270,7 @@ class SoapSender:
             values = to_soap(target.ocpp_version, operation, payload)
             client = Client(wsdl_document(target.ocpp_version),
                             transport=_CallTransport(self.session, exchange, self.settings,
-                                                     timeouts),
+                                                     timeouts, target.connect_to),
                             plugins=[_OcppPlugin(service, exchange, self.public_address)],
                             settings=ZEEP_SETTINGS)
             proxy = client.create_service(_BINDING % service.namespace, target.address)

@@ -45,6 +45,17 @@ class ChargeBox(Base):
     endpoint_verdict_reason: Mapped[str | None] = mapped_column(Text)
     endpoint_checked_at: Mapped[datetime | None]
     local_list_version: Mapped[int | None] = mapped_column(Integer)  # last SendLocalList accepted
+    # Station authentication (soapgw.core.station_auth): who may speak as this station.
+    auth_networks: Mapped[str | None] = mapped_column(Text)  # comma-separated CIDRs
+    auth_password_hash: Mapped[str | None] = mapped_column(String(255))  # HTTP Basic, hashed
+    auth_certificate: Mapped[str | None] = mapped_column(String(1024))  # subject or fingerprint
+    # follow (None): learn a callback address announced from a new source address;
+    # keep: record it, keep the current one (an admin moves it)
+    callback_policy: Mapped[str | None] = mapped_column(String(10))
+    last_peer_host: Mapped[str | None] = mapped_column(String(64))  # where messages came from
+    auth_refusals: Mapped[int | None] = mapped_column(Integer)  # messages refused, in total
+    auth_refused_at: Mapped[datetime | None]
+    auth_refusal: Mapped[str | None] = mapped_column(Text)  # the latest refusal, why and whence
     last_boot_at: Mapped[datetime | None]
     last_heartbeat_at: Mapped[datetime | None]
     last_message_at: Mapped[datetime | None]
@@ -294,6 +305,21 @@ class AdminUser(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(default=now)
     last_login_at: Mapped[datetime | None]
+    # In every session cookie; sign-out and a new password increase it, ending older sessions.
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class LoginThrottle(Base):
+    """Failed web sign-ins per user name or client address (shared by all worker processes):
+    past a few failures, further attempts are refused until ``locked_until``."""
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)  # user:NAME | address:IP
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    first_failure_at: Mapped[datetime]
+    last_failure_at: Mapped[datetime]
+    locked_until: Mapped[datetime | None]
 
 
 class Task(Base):

@@ -66,3 +66,4 @@ def _register_pages(app: Flask) -> None:
     for module in (dashboard, stations, tags, transactions, reservations, journal,
                    settings_page, operations):
         app.register_blueprint(module.bp)
+    __import__("soapgw.web.station_auth", fromlist=["init_app"]).init_app(app)

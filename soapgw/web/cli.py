@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from soapgw.cli_support import EXIT_USAGE, CliError, open_sessions
 from soapgw.config import Settings
+from soapgw.core.sign_in import end_sessions
 from soapgw.timestamps import now
 from soapgw.store.models import AdminUser
 from soapgw.web.security import hash_password, password_problem
@@ -62,7 +63,8 @@ def cmd_admin_password(settings: Settings, args) -> int:
     with sessions.begin() as db:
         user = db.scalars(select(AdminUser).where(AdminUser.username == name)).one()
         user.password_hash = hash_password(password)
-    print(f"changed the password of {name}")
+        end_sessions(db, user.id)  # signed-in browsers must sign in with the new one
+    print(f"changed the password of {name}; its sessions are ended")
     return 0
 
 

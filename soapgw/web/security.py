@@ -7,35 +7,13 @@ from pathlib import Path
 
 from flask import Flask, request
 from flask.sessions import SecureCookieSessionInterface
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from soapgw.config import ConfigError
+from soapgw.core.passwords import (  # noqa: F401  (the web UI's names for them)
+    MIN_PASSWORD_LENGTH, hash_password, password_matches, password_problem)
 
 SECRET_FILE = "secret_key"
 COOKIE_SECURE_VARIABLE = "SOAPGW_COOKIE_SECURE"  # auto (default) | true | false
-MIN_PASSWORD_LENGTH = 8
-
-# Compared against when the user does not exist, so that a wrong name takes as long as a wrong
-# password (no user enumeration by timing).
-_DUMMY_HASH = generate_password_hash(secrets.token_hex(16))
-
-
-def hash_password(password: str) -> str:
-    return generate_password_hash(password)
-
-
-def password_matches(password_hash: str | None, password: str) -> bool:
-    if password_hash is None:
-        check_password_hash(_DUMMY_HASH, password)
-        return False
-    return check_password_hash(password_hash, password)
-
-
-def password_problem(password: str) -> str | None:
-    """Why ``password`` may not be used, or None."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        return f"the password must have at least {MIN_PASSWORD_LENGTH} characters"
-    return None
 
 
 def load_secret_key(instance_path: Path, env=None) -> str:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from soapgw.config import Settings
 from soapgw.core.commands import effects, guard, tasks
+from soapgw.core.commands.callback_policy import judge_callback, resolve
 from soapgw.core.commands.errors import ErrorKind, TaskError
 from soapgw.core.commands.operations import canonical, unsupported_reason
 from soapgw.core.commands.payloads import validate_request
@@ -40,6 +41,9 @@ class Target:
     charge_box_id: str
     ocpp_version: str
     address: str
+    # The IP addresses the callback guard checked: the call connects to these and never
+    # resolves the host again (DNS rebinding). Empty: the sender resolves.
+    connect_to: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -207,14 +211,15 @@ class TaskRunner:
                 raise TaskError(ErrorKind.NO_ENDPOINT,
                                 f"charge box {charge_box_id!r} has announced no callback "
                                 "address (wsa:From) and none was set by an admin")
-            verdict = guard.judge(address, pinned=station.endpoint_pinned,
-                                  peer_host=station.endpoint_peer_host,
-                                  allowed_networks=self.settings.allowed_callback_networks)
+            resolved = resolve(address)  # connected to as judged (see Target.connect_to)
+            verdict = judge_callback(address, resolved, pinned=station.endpoint_pinned,
+                                     peer_host=station.endpoint_peer_host,
+                                     allowed_networks=self.settings.allowed_callback_networks)
             guard.record_verdict(db, station.id, verdict)
         if not verdict.allowed:
             raise TaskError(ErrorKind.ENDPOINT_REFUSED,
                             f"not sent to {address}: {verdict.reason}")
-        return Target(charge_box_id, station.ocpp_version, address)
+        return Target(charge_box_id, station.ocpp_version, address, tuple(resolved))
 
     def _mark_sent(self, result_id: int, target: Target, operation: str,
                    payload: dict) -> tuple[effects.Prepared, datetime]:
