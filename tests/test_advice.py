@@ -83,3 +83,31 @@ def test_decisions_come_from_the_advisor(gateway, seed, live_url):
                    for e in events.read(db, types=["station.message"])]
     assert decided == [("BootNotification", "upstream"), ("Authorize", "upstream"),
                        ("Authorize", None), ("StartTransaction", "upstream"), ("Heartbeat", None)]
+
+
+def test_impostors_and_strangers_are_never_advised(gateway, seed, live_url):
+    """Only a registered, Accepted station whose message may speak as it is asked about
+    outside (core.station_access decides, before the advisor sees anything)."""
+    seed.station("CB-BOUND", auth_networks="127.0.0.2/32")  # its messages come from .2 only
+    seed.station("CB-PENDING", status="Pending")
+    upstream = Upstream(None)
+    gateway.central_system.advisors.append(upstream)
+    body = "<cs:authorizeRequest><cs:idTag>UP-ONLY</cs:idTag></cs:authorizeRequest>"
+    for identity in ("CB-BOUND", "CB-PENDING", "CB-UNKNOWN"):
+        post(live_url, envelope(identity, body, action="/Authorize"), action="/Authorize")
+    assert upstream.asked == []
+
+
+def test_a_failing_advisor_leaves_the_decision_to_the_local_rules(gateway, seed, live_url):
+    seed.station("CB-A")
+    seed.tag("LOCAL")
+
+    class Broken:
+        def advise(self, call, request):
+            raise RuntimeError("the upstream link object is broken")
+
+    gateway.central_system.advisors.append(Broken())
+    reply = post(live_url, envelope("CB-A", "<cs:authorizeRequest><cs:idTag>LOCAL</cs:idTag>"
+                                            "</cs:authorizeRequest>", action="/Authorize"),
+                 action="/Authorize")
+    assert reply.status_code == 200 and text_of(body_of(reply.content), "status") == "Accepted"

@@ -25,7 +25,7 @@ from soapgw.core.events import EventPublisher, NewEvent
 from soapgw.core.metering import store_meter_values
 from soapgw.core.ocppj import encode
 from soapgw.core.notifications import station_status, status_notification
-from soapgw.core.registration import Station, admit, record_quirks
+from soapgw.core.registration import Station, admit, may_be_advised, record_quirks
 from soapgw.core.runtime_settings import RuntimeSettings
 from soapgw.core.station_access import StationAccess
 from soapgw.core.station_columns import update_station
@@ -73,10 +73,14 @@ class CentralSystem:
         self.advisors = list(advisors or ())
         self.access = StationAccess.of(settings)
 
-    def advise(self, call: StationCall, request) -> Advice | None:
+    def wants_advice(self, call: StationCall) -> bool:
+        return bool(self.advisors) and call.action in DECISIONS
+
+    def advise(self, db: Db, call: StationCall, request) -> Advice | None:
         """Ask the advisors, in order, about a decision message; the first answer counts.
-        The edge calls this before its database transaction (see core.advice)."""
-        if call.action not in DECISIONS:
+        The edge calls this before its write transaction, with a read-only ``db`` (see
+        core.advice); messages of unknown, not Accepted or refused stations are not asked."""
+        if not self.wants_advice(call) or not may_be_advised(db, call, self.access):
             return None
         for advisor in self.advisors:
             advice = advisor.advise(call, request)

@@ -117,6 +117,21 @@ def admit(db: Db, call: StationCall, auto_register: bool,
     return Admission(station)
 
 
+_FIND = select(*_COLUMNS).where(_TABLE.c.charge_box_id == bindparam("b_charge_box_id"))
+
+
+def may_be_advised(db: Db, call: StationCall, access=None) -> bool:
+    """Whether a message's decision may be asked outside (core.advice): its station is
+    registered, Accepted, and the message may speak as it. Reads only (the edge asks before
+    its write transaction), so that an impostor's message never reaches an advisor."""
+    row = db.execute(_FIND, {"b_charge_box_id": call.charge_box_id}).one_or_none()
+    if row is None:
+        return False
+    station = Station(*row)
+    return station.registration_status == "Accepted" and (
+        access is None or access.allows(station, call))
+
+
 def _came_back(db: Db, station: Station, call: StationCall) -> None:
     """The housekeeping sweep had marked the station offline: it speaks again."""
     call.events.append(NewEvent(EventType.STATION_ONLINE, call.charge_box_id, {

@@ -126,6 +126,12 @@ class StationAccess:
         if call.peer_host is not None and station.last_peer_host != call.peer_host:
             record_source_change(db, station, call)
 
+    def allows(self, station, call: StationCall) -> bool:
+        """Whether the message may speak as ``station``: ``check`` without its records."""
+        presented = call.credentials or Presented(peer=call.peer_host)
+        return judge_station(station.charge_box_id, self.policy(station), presented,
+                             self.verify).allowed
+
     def may_auto_register(self, call: StationCall) -> bool:
         """SOAPGW_AUTO_REGISTER takes unknown stations from the default networks only (when
         there are default networks)."""

@@ -34,6 +34,7 @@ from soapgw.soap_in.versions import INBOUND, UNSUPPORTED, InboundVersion
 from soapgw.soap_in.wsdl_documents import WsdlDocuments
 from soapgw.store import journal
 from soapgw.store.journal import JournalRecord
+from soapgw.store.database import READ_ONLY
 from soapgw.store.models import ChargeBox
 
 log = logging.getLogger(__name__)
@@ -91,6 +92,7 @@ class CentralSystemEndpoint:
         # A Connection per message, not an ORM Session: the core runs Core SQL only, and the
         # Session's bookkeeping around each statement cost a fifth of a Heartbeat.
         self.engine = engine
+        self.read_engine = engine.execution_options(**{READ_ONLY: True})  # no write lock
         self.central_system = central_system
         # Queues this process's writers ahead of the database (see store.database.writer_lock).
         self.write_lock = write_lock if write_lock is not None else contextlib.nullcontext()
@@ -138,7 +140,8 @@ class CentralSystemEndpoint:
             request = exchange.version.runner.prepare(envelope)
             core_request = exchange.version.mapping.request_to_core(
                 exchange.operation, exchange.version.runner.request_of(request))
-            call.advice = self.central_system.advise(call, core_request)
+            if self.central_system.wants_advice(call):
+                call.advice = self._advice(call, core_request)
         except (OcppError, SoapLevelFault) as problem:
             return self._refuse(exchange, problem, started)
         try:
@@ -168,6 +171,16 @@ class CentralSystemEndpoint:
                               "the central system could not process the message; "
                               "it was logged, please retry later")
             return self._refuse(exchange, error, started)
+
+    def _advice(self, call: StationCall, core_request):
+        """The advisors' answer, or None: whatever goes wrong there, the local rules decide."""
+        try:
+            with self.read_engine.connect() as reader:
+                return self.central_system.advise(reader, call, core_request)
+        except Exception:  # noqa: BLE001  (an advisor's bug or the database: decide locally)
+            log.exception("asking the advisors about %s from %s failed", call.action,
+                          call.charge_box_id)
+            return None
 
     def _read_body(self, environ) -> bytes:
         limit = self.settings.max_message_bytes
