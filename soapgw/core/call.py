@@ -26,6 +26,7 @@ class StationCall:
     announced_from: str | None = None
     announced_reply_to: str | None = None
     peer_host: str | None = None
+    message_id: str | None = None  # the transport's message id (wsa:MessageID), as a hint
     quirks: list[Quirk] = field(default_factory=list)
     received_at: datetime = field(default_factory=now)
 

@@ -8,7 +8,7 @@ from sqlalchemy import bindparam, insert, select, update
 
 from soapgw.core.authorization import find_tag, start_info, tag_info
 from soapgw.core.call import StationCall
-from soapgw.core.connectors import connector_pk
+from soapgw.core.connectors import station_connector
 from soapgw.core.messages import (StartTransactionRequest, StartTransactionResponse,
                                   StopTransactionRequest, StopTransactionResponse)
 from soapgw.core.metering import store_meter_values
@@ -48,7 +48,7 @@ def start_transaction(db: Db, station, call: StationCall,
                       request: StartTransactionRequest) -> StartTransactionResponse:
     """Store the transaction whatever the tag's status (the station decides, and an offline
     transaction must not be lost); a resend with the same values gets the same id."""
-    connector = connector_pk(db, station.id, request.connector_id)
+    connector = station_connector(db, station.id, request.connector_id, call.action)
     key = {"b_connector": connector, "b_tag": request.id_tag, "b_start": request.timestamp,
            "b_meter": request.meter_start}
     existing = db.execute(_SAME_START, key).one_or_none()

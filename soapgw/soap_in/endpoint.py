@@ -21,13 +21,13 @@ from soapgw.core.central_system import CentralSystem
 from soapgw.core.commands.callback_policy import client_address
 from soapgw.core.errors import ErrorCode, OcppError
 from soapgw.soap.addressing import FAULT_ACTION, Addressing, is_addressing, read_addressing
-from soapgw.soap.addressing import reply_headers
+from soapgw.soap.addressing import is_unqualified_addressing, reply_headers
 from soapgw.soap.envelope import CONTENT_TYPES, Envelope, build_envelope, is_true, parse_envelope
 from soapgw.soap.faults import SoapFault, fault_envelope
 from soapgw.soap.reader import read_request
 from soapgw.soap.schema.base import Operation
-from soapgw.soap_in.versions import INBOUND, UNSUPPORTED, InboundVersion
-from soapgw.soap_in.wsdl_documents import WsdlDocuments
+from soapgw.soap_in.versions import INBOUND, UNSUPPORTED, InboundVersion, by_charge_point_namespace
+from soapgw.soap_in.wsdl_documents import PATHS, SERVICE_PATH, WsdlDocuments
 from soapgw.store import journal
 from soapgw.store.journal import JournalRecord
 from soapgw.store.models import ChargeBox
@@ -92,16 +92,10 @@ class CentralSystemEndpoint:
     # --- WSGI ------------------------------------------------------------------------------
     def __call__(self, environ, start_response):
         method = environ.get("REQUEST_METHOD", "GET")
-        if method == "GET" and environ.get("QUERY_STRING", "").lower() == "wsdl":
-            document = self.wsdl.for_path(environ)
-            if document is not None:
-                return _respond(start_response, 200, "text/xml; charset=utf-8", document)
-        if method != "POST":
-            fault = SoapFault("send OCPP SOAP requests with POST; GET ?wsdl for the WSDL",
-                              ErrorCode.PROTOCOL_ERROR)
-            body = fault_envelope(fault, "1.2", None)
-            return _respond(start_response, 405, CONTENT_TYPES["1.2"], body,
-                            [("Allow", "GET, POST")])
+        known_path = environ.get("PATH_INFO", "").rstrip("/") in PATHS
+        if known_path and method == "GET" and environ.get("QUERY_STRING", "").lower() == "wsdl":
+            return _respond(start_response, 200, "text/xml; charset=utf-8",
+                            self.wsdl.for_path(environ))
         started = time.perf_counter()
         # behind a trusted reverse proxy: the forwarded client address (callback safety)
         peer = client_address(environ.get("REMOTE_ADDR"), environ.get("HTTP_X_FORWARDED_FOR"),
@@ -109,11 +103,45 @@ class CentralSystemEndpoint:
         exchange = Exchange(raw=b"", peer=peer)
         if "text/xml" in environ.get("CONTENT_TYPE", ""):
             exchange.soap_version = "1.1"  # until the envelope says otherwise
-        status, body, action = self._handle(environ, exchange, started)
+        extra = ()
+        if not known_path:
+            status, body, action = self._refuse_http(environ, exchange, started, 404, (
+                f"no SOAP service at {environ.get('PATH_INFO', '')}; stations post to "
+                f"{SERVICE_PATH}"))
+        elif method != "POST":
+            status, body, action = self._refuse_http(
+                environ, exchange, started, 405,
+                "send OCPP SOAP requests with POST; GET ?wsdl for the WSDL")
+            extra = [("Allow", "GET, POST")]
+        else:
+            status, body, action = self._handle(environ, exchange, started)
         content_type = CONTENT_TYPES[exchange.soap_version]
         if exchange.soap_version == "1.2" and action:
             content_type += f'; action="{action}"'
-        return _respond(start_response, status, content_type, body)
+        return _respond(start_response, status, content_type, body, extra,
+                        head=method == "HEAD")
+
+    def _refuse_http(self, environ, exchange: Exchange, started: float, status: int,
+                     reason: str) -> tuple[int, bytes, str]:
+        """A request refused for its HTTP method or path, answered and journaled like any
+        other: the journal's raw bytes are the request line and whatever body came."""
+        try:
+            body = self._read_body(environ)
+        except OcppError:
+            body = b""
+        line = (f"{environ.get('REQUEST_METHOD', '')} {_request_target(environ)} "
+                f"{environ.get('SERVER_PROTOCOL', 'HTTP/1.1')}\r\n\r\n")
+        exchange.raw = line.encode("latin-1", "replace") + body
+        return self._refuse(exchange, OcppError(ErrorCode.PROTOCOL_ERROR, reason), started,
+                            status=status)
+
+    def framing_error(self, peer: str | None, raw: bytes, reason: str) -> tuple[int, bytes, str]:
+        """An HTTP request the server could not frame (bad Content-Length, ...): answered
+        with a FormationViolation and journaled (``raw``: what could be read of it)."""
+        exchange = Exchange(raw=raw, peer=peer)
+        return self._refuse(exchange, OcppError(ErrorCode.FORMATION_VIOLATION,
+                                                f"unreadable HTTP request: {reason}"),
+                            time.perf_counter())
 
     # --- pipeline --------------------------------------------------------------------------
     def _handle(self, environ, exchange: Exchange, started: float) -> tuple[int, bytes, str]:
@@ -133,7 +161,8 @@ class CentralSystemEndpoint:
                     response = exchange.version.runner.complete(request, udc)
                     action = exchange.operation.output_action
                     body = build_envelope(exchange.soap_version,
-                                          reply_headers(action, exchange.addressing.message_id),
+                                          reply_headers(action, exchange.addressing.message_id,
+                                                        exchange.addressing.reply_to),
                                           response)
                     status, fault_code = 200, None
                 except OcppError as error:
@@ -158,7 +187,14 @@ class CentralSystemEndpoint:
         if declared > limit:
             raise OcppError(ErrorCode.FORMATION_VIOLATION,
                             f"the message has {declared} bytes, more than the limit of {limit}")
-        data = environ["wsgi.input"].read(limit + 1 if declared < 0 else declared)
+        if declared < 0 and "chunked" not in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
+            return b""  # neither a length nor chunks: HTTP says there is no body
+        try:
+            data = environ["wsgi.input"].read(limit + 1 if declared < 0 else declared)
+        except Exception as exc:  # noqa: BLE001  (the server's framing: a bad chunk size, ...)
+            raise OcppError(ErrorCode.FORMATION_VIOLATION,
+                            f"the HTTP body could not be read: {exc or type(exc).__name__}"
+                            ) from None
         if len(data) > limit:
             raise OcppError(ErrorCode.FORMATION_VIOLATION,
                             f"the message is longer than the limit of {limit} bytes")
@@ -174,6 +210,13 @@ class CentralSystemEndpoint:
         exchange.charge_box_id = identity
         namespace, name = etree.QName(body).namespace, etree.QName(body).localname
         exchange.version = INBOUND.get(namespace)
+        if exchange.version is None:
+            exchange.version = by_charge_point_namespace(namespace, name)
+            if exchange.version is not None:  # unambiguous: read it in its own namespace
+                quirks.append(("cp-namespace-request",
+                               f"{name} in the ChargePointService namespace {namespace}"))
+                namespace = exchange.version.service.namespace
+                _move_namespace(body, etree.QName(body).namespace, namespace)
         if exchange.version is None:
             if namespace in UNSUPPORTED:
                 raise OcppError(ErrorCode.NOT_SUPPORTED,
@@ -198,7 +241,8 @@ class CentralSystemEndpoint:
                            soap_version=exchange.soap_version,
                            announced_from=exchange.addressing.from_address,
                            announced_reply_to=exchange.addressing.reply_to,
-                           peer_host=exchange.peer)
+                           peer_host=exchange.peer,
+                           message_id=exchange.addressing.message_id)
         for code, detail in quirks:
             call.quirk(code, detail)
         if exchange.soap_version == "1.1":
@@ -232,6 +276,9 @@ class CentralSystemEndpoint:
                                    f"chargeBoxIdentity header named {qname.localname}"))
                 continue
             if is_addressing(header):
+                if is_unqualified_addressing(header):
+                    quirks.append(("unqualified-addressing",
+                                   f"WS-Addressing header {qname.localname} without namespace"))
                 continue
             if is_true(header.get(must_understand)) and _targets_us(header, envelope):
                 raise SoapLevelFault(SoapFault(
@@ -247,13 +294,16 @@ class CentralSystemEndpoint:
             fault = SoapFault(problem.reason, problem.code)
         if exchange.version is not None:
             fault.ocpp_namespace = exchange.version.service.namespace
-        body = fault_envelope(fault, exchange.soap_version, exchange.addressing.message_id)
+        body = fault_envelope(fault, exchange.soap_version, exchange.addressing.message_id,
+                              exchange.addressing.reply_to)
         code = fault.code.value if fault.code else fault.soap_code
         return fault.http_status(exchange.soap_version), body, code
 
-    def _refuse(self, exchange: Exchange, problem, started: float) -> tuple[int, bytes, str]:
+    def _refuse(self, exchange: Exchange, problem, started: float,
+                status: int | None = None) -> tuple[int, bytes, str]:
         """A fault answered outside the main transaction; journaled in one of its own."""
-        status, body, code = self._fault(exchange, problem)
+        fault_status, body, code = self._fault(exchange, problem)
+        status = status or fault_status
         try:
             with self.write_lock, self.engine.begin() as db:
                 self._journal(db, exchange, status, body, FAULT_ACTION, code, started)
@@ -297,9 +347,25 @@ def exchange_namespace(envelope: Envelope) -> str | None:
     return etree.QName(envelope.body).namespace if envelope.body is not None else None
 
 
-def _respond(start_response, status: int, content_type: str, body: bytes, extra=()):
-    reason = {200: "OK", 400: "Bad Request", 405: "Method Not Allowed",
-              500: "Internal Server Error"}.get(status, "")
-    start_response(f"{status} {reason}", [("Content-Type", content_type),
-                                          ("Content-Length", str(len(body))), *extra])
-    return [body]
+def _move_namespace(element: etree._Element, old: str | None, new: str) -> None:
+    """Rename every element of ``element``'s tree in namespace ``old`` into ``new``."""
+    for node in element.iter():
+        if isinstance(node.tag, str) and etree.QName(node).namespace == old:
+            node.tag = f"{{{new}}}{etree.QName(node).localname}"
+
+
+def _request_target(environ) -> str:
+    path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
+    query = environ.get("QUERY_STRING", "")
+    return f"{path}?{query}" if query else path
+
+
+REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed",
+           500: "Internal Server Error", 501: "Not Implemented"}
+
+
+def _respond(start_response, status: int, content_type: str, body: bytes, extra=(),
+             head: bool = False):
+    start_response(f"{status} {REASONS.get(status, '')}",
+                   [("Content-Type", content_type), ("Content-Length", str(len(body))), *extra])
+    return [] if head else [body]
