@@ -135,13 +135,17 @@ class CentralSystemEndpoint:
         return self._refuse(exchange, OcppError(ErrorCode.PROTOCOL_ERROR, reason), started,
                             status=status)
 
-    def framing_error(self, peer: str | None, raw: bytes, reason: str) -> tuple[int, bytes, str]:
+    def framing_error(self, peer: str | None, raw: bytes, reason: str) -> tuple[str, str, bytes]:
         """An HTTP request the server could not frame (bad Content-Length, ...): answered
-        with a FormationViolation and journaled (``raw``: what could be read of it)."""
+        with a FormationViolation and journaled (``raw``: what could be read of it).
+        Returns (status line, content type, body)."""
         exchange = Exchange(raw=raw, peer=peer)
-        return self._refuse(exchange, OcppError(ErrorCode.FORMATION_VIOLATION,
-                                                f"unreadable HTTP request: {reason}"),
-                            time.perf_counter())
+        if b"text/xml" in raw.lower():
+            exchange.soap_version = "1.1"
+        status, body, _action = self._refuse(
+            exchange, OcppError(ErrorCode.FORMATION_VIOLATION,
+                                f"unreadable HTTP request: {reason}"), time.perf_counter())
+        return f"{status} {REASONS.get(status, '')}", CONTENT_TYPES[exchange.soap_version], body
 
     # --- pipeline --------------------------------------------------------------------------
     def _handle(self, environ, exchange: Exchange, started: float) -> tuple[int, bytes, str]:
