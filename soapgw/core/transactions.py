@@ -35,8 +35,10 @@ _INSERT_FAILED_STOP = insert(FailedStop.__table__)
 # write; the unique constraint keeps one and we answer with its id.
 _INSERT_START = PerDialect(
     lambda db: insert_for(db, _TX).on_conflict_do_nothing().returning(_TX.c.id))
+# reservation ids are the station's own (unique per station, not across the gateway)
 _USE_RESERVATION = update(_RESERVATIONS).where(
-    _RESERVATIONS.c.id == bindparam("b_reservation"),
+    _RESERVATIONS.c.charge_box_pk == bindparam("b_station"),
+    _RESERVATIONS.c.reservation_id == bindparam("b_reservation"),
     _RESERVATIONS.c.connector_pk == bindparam("b_connector"),
     _RESERVATIONS.c.status == "Accepted",
     (_RESERVATIONS.c.id_tag == bindparam("b_tag"))
@@ -61,7 +63,8 @@ def start_transaction(db: Db, station, call: StationCall,
         if transaction_id is not None:
             if request.reservation_id is not None:
                 db.execute(_USE_RESERVATION, {
-                    "b_reservation": request.reservation_id, "b_connector": connector,
+                    "b_station": station.id, "b_reservation": request.reservation_id,
+                    "b_connector": connector,
                     "b_tag": request.id_tag, "b_transaction": transaction_id})
             return StartTransactionResponse(transaction_id=transaction_id, id_tag_info=info)
         existing = db.execute(_SAME_START, key).one()

@@ -2,8 +2,11 @@
 
 ``soapgw call CHARGEBOX_ID OPERATION ['JSON payload']`` sends one OCPP operation to the address
 the station last announced, in the OCPP version it last spoke, waits for the answer and prints
-only the station's response payload (OCPP-J 1.6 JSON) on stdout. Logs and errors go to
-stderr. Exit codes:
+only the station's response payload (OCPP-J 1.6 JSON) on stdout, with one extra field where
+the caller needs it next: RemoteStartTransaction accepted adds "transactionId" (the
+transaction the station started, null when none came within the operation timeout), and
+ReserveNow adds "reservationId" (the id used; the gateway allocates the next free one when
+the payload leaves it out). Logs and errors go to stderr. Exit codes:
 
   0  the station answered (its response payload is on stdout)
   1  another error (interrupted, internal error)
@@ -21,12 +24,13 @@ import getpass
 import json
 import logging
 import sys
+from decimal import Decimal
 
 from sqlalchemy import func, select
 
 from soapgw.config import Settings
 from soapgw.core.commands.errors import ErrorKind, TaskError
-from soapgw.core.commands.payloads import parse_payload
+from soapgw.core.commands.payloads import parse_payload, to_json
 from soapgw.store.database import make_engine, make_session_factory
 from soapgw.store.migrate import upgrade
 from soapgw.store.models import Task, TaskResult
@@ -85,15 +89,30 @@ def cmd_call(settings: Settings, args) -> int:
         runner.shutdown()
     with sessions() as db:
         result = db.scalars(select(TaskResult).where(TaskResult.task_id == task_id)).one()
+        task = db.get(Task, task_id)
     if result.state == "answered":
         if result.transaction_id is not None:
             logging.getLogger(__name__).info("task %s: transaction %s started", task_id,
                                              result.transaction_id)
-        print(result.response)
+        print(printed_answer(task, result))
         return 0
     kind = ErrorKind(result.error_kind) if result.error_kind else ErrorKind.INTERNAL
     return _fail(f"task {task_id}: {args.charge_box_id}: {result.error}",
                  EXIT_CODES.get(kind, EXIT_ERROR))
+
+
+def printed_answer(task: Task, result: TaskResult) -> str:
+    """The station's response payload (JSON), plus the documented extra field of the
+    operations whose next step needs an id: RemoteStartTransaction (accepted)
+    ``transactionId``, ReserveNow ``reservationId``. Nothing else of the payload changes."""
+    if task.operation not in ("RemoteStartTransaction", "ReserveNow"):
+        return result.response
+    answer = json.loads(result.response, parse_float=Decimal)
+    if task.operation == "ReserveNow":
+        answer["reservationId"] = json.loads(task.payload).get("reservationId")
+    elif answer.get("status") == "Accepted":
+        answer["transactionId"] = result.transaction_id
+    return to_json(answer)
 
 
 def _summary(db, task_id: int) -> str:
