@@ -215,3 +215,17 @@ def test_unknown_service_paths_are_404(live_url, station, seed, path):
     assert etree.fromstring(response.content).xpath("//a:To/text()", namespaces={"a": WSA})
     # nothing was processed: the station's heartbeat is not recorded
     assert seed.scalars(select(StationQuirk)) == []
+
+
+@pytest.mark.smoke
+def test_xsi_nil_false_and_xsi_type_on_the_identity_are_read_as_values(live_url, station, seed):
+    """Found by the fuzz run: spyne took xsi:nil="false" for nil (an InternalError on an
+    essential field) and logged an error for xsi:type on the chargeBoxIdentity header."""
+    body = start().replace("<cs:idTag>", f'<cs:idTag xmlns:xsi="{XSI}" xsi:nil="false">')
+    assert call(live_url, body).status_code == 200
+    identity = f'<cs:chargeBoxIdentity xmlns:xsi="{XSI}" xsi:type="xs:int">CB1</cs:chargeBoxIdentity>'
+    data = envelope(None, "<cs:heartbeatRequest/>", extra_headers=identity)
+    assert post(live_url, data).status_code == 200
+    assert "xsi-type" in seed.scalars(select(StationQuirk.code))
+    (transaction,) = seed.scalars(select(Transaction))
+    assert transaction.id_tag == "TAG1"

@@ -203,6 +203,8 @@ def read_element(element: etree._Element, complex_type, namespace: str, reading:
             reading.quirk("nil-element", f"{where}: {name} is xsi:nil, taken as absent")
             element.remove(child)
             continue
+        if child.get(_XSI_NIL) is not None:  # xsi:nil="false": a value (spyne reads any as nil)
+            del child.attrib[_XSI_NIL]
         counts[name] = counts.get(name, 0) + 1
         child_path = f"{path}.{name}" if path else name
         _drop_type_substitution(child, f"{where}.{name}", reading)
@@ -239,6 +241,7 @@ def read_element(element: etree._Element, complex_type, namespace: str, reading:
 
 def _read_simple_content(element, complex_type, reading: Reading, path: str) -> None:
     """Elements with text and attributes (the OCPP 1.5 meter ``value``)."""
+    _drop_type_substitution(element, path, reading)
     if element.text and element.text.strip() != element.text:
         element.text = element.text.strip()
     kinds = {name: kind for name, kind in complex_type._type_info.items()

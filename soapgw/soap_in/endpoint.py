@@ -34,6 +34,7 @@ from soapgw.store.models import ChargeBox
 
 log = logging.getLogger(__name__)
 _IDENTITY_MAX = ChargeBox.__table__.c.charge_box_id.type.length
+_XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
 
 
 class SoapLevelFault(Exception):
@@ -278,6 +279,10 @@ class CentralSystemEndpoint:
                 if qname.localname != "chargeBoxIdentity":
                     quirks.append(("identity-element-name",
                                    f"chargeBoxIdentity header named {qname.localname}"))
+                if header.get(_XSI_TYPE) is not None:  # spyne would look for another type
+                    quirks.append(("xsi-type", f"chargeBoxIdentity xsi:type "
+                                               f"{header.get(_XSI_TYPE)[:40]!r} ignored"))
+                    del header.attrib[_XSI_TYPE]
                 continue
             if is_addressing(header):
                 if is_unqualified_addressing(header):
