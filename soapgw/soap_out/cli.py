@@ -16,7 +16,7 @@ the payload leaves it out). Logs and errors go to stderr. Exit codes:
   5  the station is unreachable or silent: refused connection, timeout, DNS or TLS failure
   6  the station answered something else than SOAP: an HTTP error status, an unreadable reply
   7  not sent: unknown charge box, no or refused callback address, an operation its OCPP
-     version lacks, or a conflict with stored data (a reservation id already taken)
+     version lacks, or a conflict with stored data (a reservation id already spent there)
 """
 from __future__ import annotations
 
