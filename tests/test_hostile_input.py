@@ -8,7 +8,7 @@ import requests
 from lxml import etree
 from sqlalchemy import func, select
 
-from soap_messages import SERVICE_PATH, SOAP12, WSA, body_of, envelope, fault_subcode, post
+from soap_messages import SERVICE_PATH, WSA, body_of, envelope, fault_subcode, post
 from soapgw.store.models import (Connector, ConnectorStatus, JournalEntry, MeterValueRow,
                                  StationQuirk, Transaction)
 
@@ -223,7 +223,8 @@ def test_xsi_nil_false_and_xsi_type_on_the_identity_are_read_as_values(live_url,
     essential field) and logged an error for xsi:type on the chargeBoxIdentity header."""
     body = start().replace("<cs:idTag>", f'<cs:idTag xmlns:xsi="{XSI}" xsi:nil="false">')
     assert call(live_url, body).status_code == 200
-    identity = f'<cs:chargeBoxIdentity xmlns:xsi="{XSI}" xsi:type="xs:int">CB1</cs:chargeBoxIdentity>'
+    identity = (f'<cs:chargeBoxIdentity xmlns:xsi="{XSI}" xsi:type="xs:int">CB1'
+                "</cs:chargeBoxIdentity>")
     data = envelope(None, "<cs:heartbeatRequest/>", extra_headers=identity)
     assert post(live_url, data).status_code == 200
     assert "xsi-type" in seed.scalars(select(StationQuirk.code))

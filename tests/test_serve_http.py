@@ -40,7 +40,8 @@ BROKEN = {
     "content-length not a number": head("Content-Length: abc\r\n") + BODY,
     "content-length negative": head("Content-Length: -5\r\n") + BODY,
     "two content-lengths": head(f"Content-Length: {len(BODY)}\r\nContent-Length: 3\r\n") + BODY,
-    "chunk size not hex": head("Transfer-Encoding: chunked\r\n") + b"ZZ\r\n" + BODY + b"\r\n0\r\n\r\n",
+    "chunk size not hex": (head("Transfer-Encoding: chunked\r\n") + b"ZZ\r\n" + BODY
+                           + b"\r\n0\r\n\r\n"),
     "chunk without terminator": (head("Transfer-Encoding: chunked\r\n")
                                  + f"{len(BODY):x}\r\n".encode() + BODY + b"XX0\r\n\r\n"),
     "unknown transfer coding": head("Transfer-Encoding: bogus\r\n") + BODY,

@@ -5,7 +5,6 @@ variants such stations send: a CentralSystemService request in the ChargePointSe
 namespace, unqualified WS-Addressing headers marked mustUnderstand, an empty host in From."""
 from __future__ import annotations
 
-import uuid
 
 import pytest
 from lxml import etree

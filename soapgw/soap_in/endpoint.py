@@ -26,7 +26,8 @@ from soapgw.soap.envelope import CONTENT_TYPES, Envelope, build_envelope, is_tru
 from soapgw.soap.faults import SoapFault, fault_envelope
 from soapgw.soap.reader import read_request
 from soapgw.soap.schema.base import Operation
-from soapgw.soap_in.versions import INBOUND, UNSUPPORTED, InboundVersion, by_charge_point_namespace
+from soapgw.soap_in.versions import (INBOUND, UNSUPPORTED, InboundVersion,
+                                    by_charge_point_namespace)
 from soapgw.soap_in.wsdl_documents import PATHS, SERVICE_PATH, WsdlDocuments
 from soapgw.store import journal
 from soapgw.store.journal import JournalRecord

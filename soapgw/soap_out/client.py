@@ -8,7 +8,8 @@ per sender is shared by all calls: connection pools, TLS settings.
 
 On the wire: SOAP 1.2, ``chargeBoxIdentity`` in the Cp namespace, WS-Addressing Action,
 MessageID and To (zeep adds these itself, from ``wsaw:Action``) plus From/ReplyTo (zeep never
-sends those) with the gateway's public address, else the anonymous URI. Replies are read leniently: SOAP 1.1,
+sends those) with the gateway's public address, else the anonymous URI. Replies are read
+leniently: SOAP 1.1,
 no header, elements out of order or unqualified, ``1``/``0`` booleans.
 """
 from __future__ import annotations
