@@ -182,11 +182,13 @@ def seed(url: str, scale: float, rng: random.Random) -> None:
             for i in range(1, n_reservations + 1):
                 status = rng.choice(["Accepted", "Used", "Cancelled", "Expired", "Waiting"])
                 expiry = now + timedelta(minutes=rng.randint(-100_000, 600))
-                yield (i, rng.randint(1, n_stations) * connectors_per_station,
+                station = rng.randint(1, n_stations)  # its connector 2
+                yield (i, station, i, station * connectors_per_station,
                        f"TAG{rng.randint(1, n_tags):06d}", expiry, status,
                        expiry - timedelta(hours=1))
         step("reservation", writer.insert("reservation", [
-            "id", "connector_pk", "id_tag", "expiry_date", "status", "created_at"],
+            "id", "charge_box_pk", "reservation_id", "connector_pk", "id_tag", "expiry_date",
+            "status", "created_at"],
             reservations()))
 
         def journal():

@@ -54,6 +54,11 @@ class PathDispatcher:
             return self.soap(environ, start_response)
         return self.web(environ, start_response)
 
+    def framing_error(self, peer: str | None, raw: bytes, reason: str) -> tuple[str, str, bytes]:
+        """(status line, content type, body) for a request the HTTP server could not frame,
+        answered as a SOAP Fault and journaled (see soapgw.server.GatewayWorker)."""
+        return self.soap.framing_error(peer, raw, reason)
+
 
 def create_app(settings: Settings | None = None, gateway: Gateway | None = None):
     """The WSGI application (gunicorn calls this through ``soapgw serve``)."""

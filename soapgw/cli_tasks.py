@@ -2,8 +2,11 @@
 
 ``soapgw call CHARGEBOX_ID OPERATION ['JSON payload']`` sends one OCPP operation to the address
 the station last announced, in the OCPP version it last spoke, waits for the answer and prints
-only the station's response payload (OCPP-J 1.6 JSON) on stdout. Logs and errors go to
-stderr. Exit codes:
+only the station's response payload (OCPP-J 1.6 JSON) on stdout, with one extra field where
+the caller needs it next: RemoteStartTransaction accepted adds "transactionId" (the
+transaction the station started, null when none came within the operation timeout), and
+ReserveNow adds "reservationId" (the id used; the gateway allocates the next free one when
+the payload leaves it out). Logs and errors go to stderr. Exit codes:
 
   0  the station answered (its response payload is on stdout)
   1  another error (interrupted, internal error)
@@ -13,7 +16,7 @@ stderr. Exit codes:
   5  the station is unreachable or silent: refused connection, timeout, DNS or TLS failure
   6  the station answered something else than SOAP: an HTTP error status, an unreadable reply
   7  not sent: unknown charge box, no or refused callback address, an operation its OCPP
-     version lacks, or a conflict with stored data (a reservation id already taken)
+     version lacks, or a conflict with stored data (a reservation id already spent there)
 """
 from __future__ import annotations
 
@@ -77,16 +80,30 @@ def cmd_call(settings: Settings, args) -> int:
     finally:
         gateway.task_runner.shutdown()
     with gateway.sessions() as db:
-        result = task_view(db, task_id)["results"][0]
+        view = task_view(db, task_id)
+    result = view["results"][0]
     if result["state"] == "answered":
         if result["transaction_id"] is not None:
             logging.getLogger(__name__).info("task %s: transaction %s started", task_id,
                                              result["transaction_id"])
-        print(to_json(result["response"]))
+        print(printed_answer(view, result))
         return 0
     kind = ErrorKind(result["error_kind"]) if result["error_kind"] else ErrorKind.INTERNAL
     return _fail(f"task {task_id}: {args.charge_box_id}: {result['error']}",
                  EXIT_CODES.get(kind, EXIT_ERROR))
+
+
+def printed_answer(task: dict, result: dict) -> str:
+    """The station's response payload (JSON), plus the documented extra field of the
+    operations whose next step needs an id: RemoteStartTransaction (accepted)
+    ``transactionId``, ReserveNow ``reservationId``. Nothing else of the payload changes.
+    (``task`` and ``result``: core.commands.tasks.task_view's.)"""
+    answer = dict(result["response"])
+    if task["operation"] == "ReserveNow":
+        answer["reservationId"] = task["payload"].get("reservationId")
+    elif task["operation"] == "RemoteStartTransaction" and answer.get("status") == "Accepted":
+        answer["transactionId"] = result["transaction_id"]
+    return to_json(answer)
 
 
 def _summary(db, task_id: int) -> str:

@@ -90,6 +90,9 @@ class _QuietHandler(WSGIRequestHandler):
 
 class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
     daemon_threads = True
+    # socketserver's default backlog of 5 overflows when a test sends 20 requests at once:
+    # connections were retried a second later or reset (a flaky test_concurrency)
+    request_queue_size = 128
 
 
 def serve_wsgi(app):

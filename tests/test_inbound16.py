@@ -156,9 +156,10 @@ def test_start_with_unknown_tag_is_stored_and_the_tag_recorded_blocked(live_url,
 def test_start_uses_up_a_matching_reservation(live_url, station, seed, gateway):
     ok(call(live_url, station, start_body(connector=2, tag="TAG1", meter=1)), "StartTransaction")
     ok(call(live_url, station, stop_body(1, meter=2)), "StopTransaction")
-    (connector_pk,) = seed.scalars(select(Connector.id).where(Connector.connector_id == 2))
+    (connector,) = seed.scalars(select(Connector).where(Connector.connector_id == 2))
     with gateway.sessions.begin() as db:
-        db.add(Reservation(id=77, connector_pk=connector_pk, id_tag="TAG1", status="Accepted",
+        db.add(Reservation(reservation_id=77, charge_box_pk=connector.charge_box_pk,
+                           connector_pk=connector.id, id_tag="TAG1", status="Accepted",
                            expiry_date=datetime.now(UTC) + timedelta(hours=1)))
     ok(call(live_url, station, start_body(connector=2, reservation=77, meter=3)),
        "StartTransaction")
@@ -254,9 +255,10 @@ def test_status_notification_log_and_reservation_cancel(live_url, station, seed,
                 f"<cs:info>hello</cs:info>{ts}<cs:vendorId>acme</cs:vendorId>"
                 f"<cs:vendorErrorCode>E1</cs:vendorErrorCode></cs:statusNotificationRequest>")
     ok(call(live_url, station, status("Available", "2026-03-01T09:00:00Z")), "StatusNotification")
-    (connector_pk,) = seed.scalars(select(Connector.id))
+    (connector,) = seed.scalars(select(Connector))
     with gateway.sessions.begin() as db:
-        db.add(Reservation(connector_pk=connector_pk, id_tag="TAG1", status="Accepted",
+        db.add(Reservation(reservation_id=1, charge_box_pk=connector.charge_box_pk,
+                           connector_pk=connector.id, id_tag="TAG1", status="Accepted",
                            expiry_date=datetime.now(UTC) + timedelta(hours=1)))
     ok(call(live_url, station, status("Faulted")), "StatusNotification")  # no timestamp: now
     rows = seed.scalars(select(ConnectorStatus).order_by(ConnectorStatus.id))

@@ -442,7 +442,7 @@ def test_15_field_samples_are_stored_as_sent(live_url, seed):
                                   int(sent["meterStop"]), parse_timestamp(sent["timestamp"])[0])
         else:
             pytest.fail(f"no check for {sample}")
-    # From http://:8082/ (gSOAP) from a loopback peer: nothing usable, recorded as a quirk
+    # From http://:8082/ (gSOAP): the empty host is the peer's (loopback here), a quirk
     assert "endpoint-empty-host" in seed.scalars(select(StationQuirk.code))
     assert len(seed.scalars(select(JournalEntry))) == 2 * len(samples)
 

@@ -67,7 +67,8 @@ def test_commands_to_simulated_stations(gateway, live_url, tmp_path, version):
         assert db.scalar(select(ConfigurationKey.value).join(ChargeBox).where(
             ChargeBox.charge_box_id == ids[0],
             ConfigurationKey.key == "HeartbeatInterval")) is not None
-        reservation = db.get(Reservation, 900 + int(version[-1]))
+        reservation = db.scalars(select(Reservation).where(
+            Reservation.reservation_id == 900 + int(version[-1]))).one()
     reply = results(gateway.sessions, reserved)[0]
     assert json.loads(reply.response or "null") == {"status": "Accepted"}, reply.error
     assert reservation.status == "Accepted"
@@ -167,13 +168,13 @@ def test_every_operation_from_the_gateway_to_a_simulated_station(gateway, live_u
         assert call("ReserveNow", {"connectorId": 1, "expiryDate": expiry, "idTag": "SIMTAG",
                                    "reservationId": reservation_id}) == {"status": "Accepted"}
         assert station.connectors[1].reservation.reservation_id == reservation_id
-        assert model(select(Reservation.status).where(Reservation.id == reservation_id)) == \
-            "Accepted"
+        assert model(select(Reservation.status).where(
+            Reservation.reservation_id == reservation_id)) == "Accepted"
         assert call("CancelReservation", {"reservationId": reservation_id}) == \
             {"status": "Accepted"}
         assert station.connectors[1].reservation is None
-        assert model(select(Reservation.status).where(Reservation.id == reservation_id)) == \
-            "Cancelled"
+        assert model(select(Reservation.status).where(
+            Reservation.reservation_id == reservation_id)) == "Cancelled"
 
         # a remote start: the station starts charging, the result carries the transaction id
         assert call("RemoteStartTransaction", {"connectorId": 1, "idTag": "SIMTAG"}) == \

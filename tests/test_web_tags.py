@@ -159,7 +159,8 @@ def test_a_tag_id_with_markup_from_a_station_is_shown_escaped_everywhere(client,
         transaction = db.scalars(select(Transaction)).one()
         connector_pk = transaction.connector_pk
     assert transaction.id_tag == SCRIPT_TAG
-    rows.add(Reservation(connector_pk=connector_pk, id_tag=SCRIPT_TAG, parent_id_tag=SCRIPT_TAG,
+    rows.add(Reservation(charge_box_pk=station.id, reservation_id=1, connector_pk=connector_pk,
+                         id_tag=SCRIPT_TAG, parent_id_tag=SCRIPT_TAG,
                          expiry_date=utc(2030, 1, 2), status="Accepted"))
     task = rows.add(Task(operation="RemoteStartTransaction", origin="web", payload=json_module
                          .dumps({"idTag": SCRIPT_TAG, "connectorId": 1})))

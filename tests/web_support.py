@@ -102,8 +102,10 @@ class Rows:
 
     def reservation(self, connector: Connector, id_tag: str, expiry: datetime,
                     status: str = "Accepted") -> Reservation:
-        return self.add(Reservation(connector_pk=connector.id, id_tag=id_tag,
-                                    expiry_date=expiry, status=status))
+        self.reservations = getattr(self, "reservations", 0) + 1
+        return self.add(Reservation(charge_box_pk=connector.charge_box_pk,
+                                    reservation_id=self.reservations, connector_pk=connector.id,
+                                    id_tag=id_tag, expiry_date=expiry, status=status))
 
     def journal(self, raw: bytes, **fields) -> JournalEntry:
         fields.setdefault("direction", "in")

@@ -41,6 +41,7 @@ class StationCall:
     peer_host: str | None = None
     # What the request presented to prove who it is (HTTP Basic, client certificate).
     credentials: Presented | None = None
+    message_id: str | None = None  # the transport's message id (wsa:MessageID), as a hint
     quirks: list[Quirk] = field(default_factory=list)
     received_at: datetime = field(default_factory=now)
     # Facts the handling derived (core.events.NewEvent), published with the message's own

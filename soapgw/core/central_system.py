@@ -17,13 +17,13 @@ from soapgw.core import messages as m
 from soapgw.core.advice import DECISIONS, Advice, Advisor
 from soapgw.core.authorization import find_tag, tag_info
 from soapgw.core.call import StationCall
-from soapgw.core.connectors import connector_pk
+from soapgw.core.connectors import station_connector
 from soapgw.core.data_transfer import DataTransferRegistry
 from soapgw.core.errors import ErrorCode, OcppError
 from soapgw.core.enums import EventType
 from soapgw.core.events import EventPublisher, NewEvent
-from soapgw.core.metering import store_meter_values
 from soapgw.core.ocppj import encode
+from soapgw.core.metering import store_new_meter_values
 from soapgw.core.notifications import station_status, status_notification
 from soapgw.core.registration import Station, admit, may_be_advised, record_quirks
 from soapgw.core.runtime_settings import RuntimeSettings
@@ -170,7 +170,8 @@ def stop(ctx: HandlerContext, request: m.StopTransactionRequest):
 
 @on("MeterValues")
 def meter_values(ctx: HandlerContext, request: m.MeterValuesRequest):
-    connector = connector_pk(ctx.db, ctx.station.id, request.connector_id)
+    connector = station_connector(ctx.db, ctx.station.id, request.connector_id,
+                                  ctx.call.action)
     transaction_pk = None
     if request.transaction_id is not None and request.transaction_id > 0:  # < 1 means none
         transaction_pk = ctx.db.scalar(_TRANSACTION_OF_STATION, {
@@ -179,8 +180,13 @@ def meter_values(ctx: HandlerContext, request: m.MeterValuesRequest):
             ctx.call.quirk("unknown-transaction",
                            f"MeterValues for unknown transaction {request.transaction_id}: "
                            "stored without a transaction")
-    store_meter_values(ctx.db, connector, transaction_pk, request.meter_value,
-                       source="MeterValues")
+    stored, resent = store_new_meter_values(ctx.db, connector, transaction_pk,
+                                            request.meter_value)
+    if resent:
+        hint = f" (MessageID {ctx.call.message_id})" if ctx.call.message_id else ""
+        ctx.call.quirk("resent-meter-values",
+                       f"MeterValues{hint}: {resent} sampled value(s) already stored, "
+                       f"{stored} new")
     return m.MeterValuesResponse()
 
 

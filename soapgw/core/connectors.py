@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import bindparam, select
 
+from soapgw.core.errors import ErrorCode, OcppError
 from soapgw.store.database import Db
 from soapgw.store.models import Connector
 from soapgw.store.upsert import insert_for
@@ -22,3 +23,13 @@ def connector_pk(db: Db, charge_box_pk: int, connector_id: int) -> int:
             charge_box_pk=charge_box_pk, connector_id=connector_id).on_conflict_do_nothing())
         found = db.scalar(_FIND, keys)
     return found
+
+
+def station_connector(db: Db, charge_box_pk: int, connector_id: int, action: str) -> int:
+    """``connector_pk`` for a connector a station names in a message: a negative id names no
+    connector (0 is the station itself), so it is refused before anything is stored."""
+    if connector_id < 0:
+        raise OcppError(ErrorCode.PROPERTY_CONSTRAINT_VIOLATION,
+                        f"{action}: connectorId {connector_id} is negative (0 is the charge "
+                        "point itself, connectors count from 1)")
+    return connector_pk(db, charge_box_pk, connector_id)

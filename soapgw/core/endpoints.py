@@ -37,12 +37,15 @@ def _usable(raw: str | None, peer_host: str | None) -> tuple[str | None, str | N
     if parts.scheme not in ("http", "https"):
         return None, "endpoint-bad-scheme"
     host = parts.hostname or ""
-    if (not host or host in _LOCAL_HOSTS) and peer_host and peer_host not in _LOCAL_HOSTS:
-        # The station does not know its own address: use the one it talks to us from.
-        quirk = "endpoint-empty-host" if not host else "endpoint-localhost"
-        host = peer_host
-    elif not host:
-        return None, "endpoint-empty-host"
+    if not host:
+        # The station does not know its own address: use the one it talks to us from
+        # (whatever it is: a station on this machine talks from a loopback address).
+        if not peer_host:
+            return None, "endpoint-empty-host"
+        host, quirk = peer_host, "endpoint-empty-host"
+    elif host in _LOCAL_HOSTS and peer_host and peer_host not in _LOCAL_HOSTS:
+        # "localhost" is only right when the station is on this machine
+        host, quirk = peer_host, "endpoint-localhost"
     netloc_host = f"[{host}]" if ":" in host else host
     netloc = f"{netloc_host}:{port}" if port else netloc_host
     return urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, "")), quirk

@@ -4,10 +4,10 @@ from __future__ import annotations
 from sqlalchemy import bindparam, insert, select, update
 
 from soapgw.core.call import StationCall
-from soapgw.core.connectors import connector_pk
 from soapgw.core.enums import EventType
 from soapgw.core.events import NewEvent
 from soapgw.core.ocppj import encode
+from soapgw.core.connectors import station_connector
 from soapgw.core.messages import StatusNotificationRequest
 from soapgw.core.station_columns import update_station
 from soapgw.store.database import Db
@@ -29,7 +29,7 @@ _STATUSES_ENDING_RESERVATIONS = {"Faulted", "Unavailable"}
 
 def status_notification(db: Db, station, call: StationCall,
                         request: StatusNotificationRequest) -> None:
-    connector = connector_pk(db, station.id, request.connector_id)
+    connector = station_connector(db, station.id, request.connector_id, call.action)
     timestamp = request.timestamp
     if timestamp is None:
         timestamp = call.received_at  # "missing timestamp means now"

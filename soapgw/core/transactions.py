@@ -10,11 +10,11 @@ from sqlalchemy import bindparam, insert, select, update
 
 from soapgw.core.authorization import find_tag, start_info, tag_info
 from soapgw.core.call import StationCall
-from soapgw.core.connectors import connector_pk
 from soapgw.core.enums import EventType, Reason, values
 from soapgw.core.errors import Invalid, NotFound
 from soapgw.core.events import EventPublisher, NewEvent
 from soapgw.core.ocppj import encode
+from soapgw.core.connectors import station_connector
 from soapgw.core.messages import (StartTransactionRequest, StartTransactionResponse,
                                   StopTransactionRequest, StopTransactionResponse)
 from soapgw.core.metering import store_meter_values
@@ -44,8 +44,10 @@ _INSERT_FAILED_STOP = insert(FailedStop.__table__)
 # write; the unique constraint keeps one and we answer with its id.
 _INSERT_START = PerDialect(
     lambda db: insert_for(db, _TX).on_conflict_do_nothing().returning(_TX.c.id))
+# reservation ids are the station's own (unique per station, not across the gateway)
 _USE_RESERVATION = update(_RESERVATIONS).where(
-    _RESERVATIONS.c.id == bindparam("b_reservation"),
+    _RESERVATIONS.c.charge_box_pk == bindparam("b_station"),
+    _RESERVATIONS.c.reservation_id == bindparam("b_reservation"),
     _RESERVATIONS.c.connector_pk == bindparam("b_connector"),
     _RESERVATIONS.c.status == "Accepted",
     (_RESERVATIONS.c.id_tag == bindparam("b_tag"))
@@ -57,7 +59,7 @@ def start_transaction(db: Db, station, call: StationCall,
                       request: StartTransactionRequest) -> StartTransactionResponse:
     """Store the transaction whatever the tag's status (the station decides, and an offline
     transaction must not be lost); a resend with the same values gets the same id."""
-    connector = connector_pk(db, station.id, request.connector_id)
+    connector = station_connector(db, station.id, request.connector_id, call.action)
     key = {"b_connector": connector, "b_tag": request.id_tag, "b_start": request.timestamp,
            "b_meter": request.meter_start}
     existing = db.execute(_SAME_START, key).one_or_none()
@@ -73,7 +75,8 @@ def start_transaction(db: Db, station, call: StationCall,
         if transaction_id is not None:
             if request.reservation_id is not None:
                 db.execute(_USE_RESERVATION, {
-                    "b_reservation": request.reservation_id, "b_connector": connector,
+                    "b_station": station.id, "b_reservation": request.reservation_id,
+                    "b_connector": connector,
                     "b_tag": request.id_tag, "b_transaction": transaction_id})
             response = StartTransactionResponse(transaction_id=transaction_id, id_tag_info=info)
             call.events.append(NewEvent(EventType.TRANSACTION_STARTED, call.charge_box_id, {

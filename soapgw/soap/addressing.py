@@ -11,6 +11,9 @@ ANONYMOUS = f"{WSA}/anonymous"
 FAULT_ACTION = f"{WSA}/soap/fault"
 # Older drafts some stacks still send; read like 1.0.
 _WSA_NAMESPACES = (WSA, "http://schemas.xmlsoap.org/ws/2004/08/addressing")
+# Header names read as WS-Addressing even unqualified (stations leave the namespace out the way
+# they do for chargeBoxIdentity, and the meaning is just as clear).
+_WSA_NAMES = frozenset(("Action", "MessageID", "To", "From", "ReplyTo", "FaultTo", "RelatesTo"))
 
 
 @dataclass
@@ -24,7 +27,14 @@ class Addressing:
 
 
 def is_addressing(element: etree._Element) -> bool:
-    return etree.QName(element).namespace in _WSA_NAMESPACES
+    qname = etree.QName(element)
+    return qname.namespace in _WSA_NAMESPACES or is_unqualified_addressing(element)
+
+
+def is_unqualified_addressing(element: etree._Element) -> bool:
+    """A WS-Addressing header name without a namespace (read as WS-Addressing, a quirk)."""
+    qname = etree.QName(element)
+    return qname.namespace is None and qname.localname in _WSA_NAMES
 
 
 def _text(element: etree._Element) -> str | None:
@@ -70,12 +80,22 @@ def _element(name: str, text: str) -> etree._Element:
     return element
 
 
-def reply_headers(action: str, relates_to: str | None) -> list[etree._Element]:
-    """Action, a fresh MessageID and RelatesTo (when the request had a MessageID)."""
-    headers = [_element("Action", action), _element("MessageID", new_message_id())]
+def reply_headers(action: str, relates_to: str | None,
+                  to: str | None = None) -> list[etree._Element]:
+    """Action, a fresh MessageID, To (the request's ReplyTo, else the anonymous URI: strict
+    stacks require To in every message) and RelatesTo (when the request had a MessageID)."""
+    headers = [_element("Action", action), _element("MessageID", new_message_id()),
+               _element("To", to or ANONYMOUS)]
     if relates_to:
         headers.append(_element("RelatesTo", relates_to))
     return headers
+
+
+def endpoint_reference(name: str, address: str) -> etree._Element:
+    """``<a:From><a:Address>...</a:Address></a:From>`` (or ReplyTo, FaultTo)."""
+    wrapper = etree.Element(f"{{{WSA}}}{name}", nsmap={"a": WSA})
+    wrapper.append(_element("Address", address))
+    return wrapper
 
 
 def request_headers(action: str, to: str, from_address: str | None,
@@ -84,7 +104,5 @@ def request_headers(action: str, to: str, from_address: str | None,
     headers = [_element("Action", action), _element("MessageID", message_id or new_message_id()),
                _element("To", to)]
     for name in ("From", "ReplyTo") if from_address else ():
-        wrapper = etree.Element(f"{{{WSA}}}{name}", nsmap={"a": WSA})
-        wrapper.append(_element("Address", from_address))
-        headers.append(wrapper)
+        headers.append(endpoint_reference(name, from_address))
     return headers

@@ -59,6 +59,8 @@ def fault_element(fault: SoapFault, soap_version: str) -> etree._Element:
     return element
 
 
-def fault_envelope(fault: SoapFault, soap_version: str, relates_to: str | None) -> bytes:
-    headers = reply_headers(FAULT_ACTION, relates_to)
+def fault_envelope(fault: SoapFault, soap_version: str, relates_to: str | None,
+                   to: str | None = None) -> bytes:
+    """A fault reply; ``to``: the request's ReplyTo (None: the anonymous URI)."""
+    headers = reply_headers(FAULT_ACTION, relates_to, to)
     return build_envelope(soap_version, headers, fault_element(fault, soap_version))

@@ -24,6 +24,7 @@ from soapgw.soap.schema.base import Operation, named
 
 _INTEGER = re.compile(r"^[+-]?\d+$")
 _XSI = "http://www.w3.org/2001/XMLSchema-instance"
+_XSI_TYPE, _XSI_NIL = f"{{{_XSI}}}type", f"{{{_XSI}}}nil"
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,7 @@ class _Simple:
     category: str  # datetime | integer | decimal | boolean | text
     values: tuple | None = None  # an OCPP enumeration's values
     max_len: int | None = None
+    bounds: tuple[int, int] | None = None  # xs:int and the like: (minimum, maximum)
 
     @property
     def typed(self) -> bool:
@@ -76,8 +78,13 @@ class _Simple:
 @cache
 def _simple(kind) -> _Simple:
     base = named(kind)
-    for category, spyne_type in (("datetime", DateTime), ("integer", Integer),
-                                 ("decimal", SpyneDecimal), ("boolean", Boolean)):
+    if issubclass(base, Integer):
+        # xs:int is 32 bits: a larger number fits no column on every database alike
+        low = getattr(base.Attributes, "min_bound", None)
+        high = getattr(base.Attributes, "max_bound", None)
+        return _Simple("integer", bounds=(low, high) if low is not None else None)
+    for category, spyne_type in (("datetime", DateTime), ("decimal", SpyneDecimal),
+                                 ("boolean", Boolean)):
         if issubclass(base, spyne_type):
             return _Simple(category)
     values = getattr(base, "ocpp_values", None)
@@ -96,7 +103,13 @@ def _check_simple(simple: _Simple, text: str) -> _Check:
         return _Check(_exact(value), quirk=None if had_zone else "timestamp-without-zone")
     if simple.category == "integer":
         if not _INTEGER.match(text):
-            return _Check(None, "type", message=f"{text!r} is not an integer")
+            return _Check(None, "type", message=f"{_cut(text)!r} is not an integer")
+        if simple.bounds is not None:
+            low, high = simple.bounds
+            # compared before int(): a huge digit string is not worth converting
+            if len(text.lstrip("+-0")) > 20 or not low <= int(text) <= high:
+                return _Check(None, "type", message=f"{_cut(text)} is out of range "
+                                                    f"({low} to {high})")
         return _Check(text)
     if simple.category == "decimal":
         try:
@@ -117,8 +130,20 @@ def _check_simple(simple: _Simple, text: str) -> _Check:
     return _Check(text)
 
 
+def _cut(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else f"{text[:limit]}..."
+
+
 def _is_nil(element: etree._Element) -> bool:
-    return (element.get(f"{{{_XSI}}}nil") or "").strip() in ("true", "1")
+    return (element.get(_XSI_NIL) or "").strip() in ("true", "1")
+
+
+def _drop_type_substitution(element: etree._Element, where: str, reading: Reading) -> None:
+    """``xsi:type`` would make spyne read the element as another type (OCPP declares none
+    derived): the element is read as the type the schema gives it."""
+    if element.get(_XSI_TYPE) is not None:
+        reading.quirk("xsi-type", f"{where}: xsi:type {_cut(element.get(_XSI_TYPE))!r} ignored")
+        del element.attrib[_XSI_TYPE]
 
 
 @dataclass(frozen=True)
@@ -178,8 +203,11 @@ def read_element(element: etree._Element, complex_type, namespace: str, reading:
             reading.quirk("nil-element", f"{where}: {name} is xsi:nil, taken as absent")
             element.remove(child)
             continue
+        if child.get(_XSI_NIL) is not None:  # xsi:nil="false": a value (spyne reads any as nil)
+            del child.attrib[_XSI_NIL]
         counts[name] = counts.get(name, 0) + 1
         child_path = f"{path}.{name}" if path else name
+        _drop_type_substitution(child, f"{where}.{name}", reading)
         if name in layout.complex_fields:
             read_element(child, layout.complex_fields[name], namespace, reading, child_path)
             continue
@@ -213,6 +241,7 @@ def read_element(element: etree._Element, complex_type, namespace: str, reading:
 
 def _read_simple_content(element, complex_type, reading: Reading, path: str) -> None:
     """Elements with text and attributes (the OCPP 1.5 meter ``value``)."""
+    _drop_type_substitution(element, path, reading)
     if element.text and element.text.strip() != element.text:
         element.text = element.text.strip()
     kinds = {name: kind for name, kind in complex_type._type_info.items()
@@ -243,6 +272,12 @@ def _read_simple_content(element, complex_type, reading: Reading, path: str) -> 
 def read_request(body: etree._Element, operation: Operation, namespace: str) -> Reading:
     """Read a request body element; raise OcppError when an essential field is unusable."""
     reading = Reading()
+    where = etree.QName(body).localname
+    _drop_type_substitution(body, where, reading)
+    if body.get(_XSI_NIL) is not None:
+        # a nil request is an empty one: its required fields are missing, nothing more
+        reading.quirk("nil-element", f"{where} has xsi:nil={body.get(_XSI_NIL)!r}: read as empty")
+        del body.attrib[_XSI_NIL]
     read_element(body, operation.request, namespace, reading)
     for path in operation.essential:
         if path in reading.invalid:

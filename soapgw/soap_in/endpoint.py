@@ -24,14 +24,15 @@ from soapgw.core.station_access import StationRefused, record_auth_refusal
 from soapgw.core.station_auth import Presented
 from soapgw.timestamps import now
 from soapgw.soap.addressing import FAULT_ACTION, Addressing, is_addressing, read_addressing
-from soapgw.soap.addressing import reply_headers
+from soapgw.soap.addressing import is_unqualified_addressing, reply_headers
 from soapgw.soap.envelope import CONTENT_TYPES, Envelope, build_envelope, is_true, parse_envelope
 from soapgw.soap.faults import SoapFault, fault_envelope
 from soapgw.soap.reader import read_request
 from soapgw.soap.schema.base import Operation
 from soapgw.soap_in.credentials import ForwardingCheck, presented_credentials, redact
-from soapgw.soap_in.versions import INBOUND, UNSUPPORTED, InboundVersion
-from soapgw.soap_in.wsdl_documents import WsdlDocuments
+from soapgw.soap_in.versions import (INBOUND, UNSUPPORTED, InboundVersion,
+                                    by_charge_point_namespace)
+from soapgw.soap_in.wsdl_documents import PATHS, SERVICE_PATH, WsdlDocuments
 from soapgw.store import journal
 from soapgw.store.journal import JournalRecord
 from soapgw.store.database import READ_ONLY
@@ -39,6 +40,7 @@ from soapgw.store.models import ChargeBox
 
 log = logging.getLogger(__name__)
 _IDENTITY_MAX = ChargeBox.__table__.c.charge_box_id.type.length
+_XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
 
 
 class SoapLevelFault(Exception):
@@ -102,16 +104,10 @@ class CentralSystemEndpoint:
     # --- WSGI ------------------------------------------------------------------------------
     def __call__(self, environ, start_response):
         method = environ.get("REQUEST_METHOD", "GET")
-        if method == "GET" and environ.get("QUERY_STRING", "").lower() == "wsdl":
-            document = self.wsdl.for_path(environ)
-            if document is not None:
-                return _respond(start_response, 200, "text/xml; charset=utf-8", document)
-        if method != "POST":
-            fault = SoapFault("send OCPP SOAP requests with POST; GET ?wsdl for the WSDL",
-                              ErrorCode.PROTOCOL_ERROR)
-            body = fault_envelope(fault, "1.2", None)
-            return _respond(start_response, 405, CONTENT_TYPES["1.2"], body,
-                            [("Allow", "GET, POST")])
+        known_path = environ.get("PATH_INFO", "").rstrip("/") in PATHS
+        if known_path and method == "GET" and environ.get("QUERY_STRING", "").lower() == "wsdl":
+            return _respond(start_response, 200, "text/xml; charset=utf-8",
+                            self.wsdl.for_path(environ))
         started = time.perf_counter()
         # behind a trusted reverse proxy: the forwarded client address (callback safety)
         peer = client_address(environ.get("REMOTE_ADDR"), environ.get("HTTP_X_FORWARDED_FOR"),
@@ -120,11 +116,49 @@ class CentralSystemEndpoint:
                             credentials=presented_credentials(environ, peer, self.settings))
         if "text/xml" in environ.get("CONTENT_TYPE", ""):
             exchange.soap_version = "1.1"  # until the envelope says otherwise
-        status, body, action = self._handle(environ, exchange, started)
+        extra = ()
+        if not known_path:
+            status, body, action = self._refuse_http(environ, exchange, started, 404, (
+                f"no SOAP service at {environ.get('PATH_INFO', '')}; stations post to "
+                f"{SERVICE_PATH}"))
+        elif method != "POST":
+            status, body, action = self._refuse_http(
+                environ, exchange, started, 405,
+                "send OCPP SOAP requests with POST; GET ?wsdl for the WSDL")
+            extra = [("Allow", "GET, POST")]
+        else:
+            status, body, action = self._handle(environ, exchange, started)
         content_type = CONTENT_TYPES[exchange.soap_version]
         if exchange.soap_version == "1.2" and action:
             content_type += f'; action="{action}"'
-        return _respond(start_response, status, content_type, body, exchange.http_headers)
+        return _respond(start_response, status, content_type, body,
+                        [*extra, *exchange.http_headers], head=method == "HEAD")
+
+    def _refuse_http(self, environ, exchange: Exchange, started: float, status: int,
+                     reason: str) -> tuple[int, bytes, str]:
+        """A request refused for its HTTP method or path, answered and journaled like any
+        other: the journal's raw bytes are the request line and whatever body came."""
+        try:
+            body = self._read_body(environ)
+        except OcppError:
+            body = b""
+        line = (f"{environ.get('REQUEST_METHOD', '')} {_request_target(environ)} "
+                f"{environ.get('SERVER_PROTOCOL', 'HTTP/1.1')}\r\n\r\n")
+        exchange.raw = line.encode("latin-1", "replace") + body
+        return self._refuse(exchange, OcppError(ErrorCode.PROTOCOL_ERROR, reason), started,
+                            status=status)
+
+    def framing_error(self, peer: str | None, raw: bytes, reason: str) -> tuple[str, str, bytes]:
+        """An HTTP request the server could not frame (bad Content-Length, ...): answered
+        with a FormationViolation and journaled (``raw``: what could be read of it).
+        Returns (status line, content type, body)."""
+        exchange = Exchange(raw=raw, peer=peer)
+        if b"text/xml" in raw.lower():
+            exchange.soap_version = "1.1"
+        status, body, _action = self._refuse(
+            exchange, OcppError(ErrorCode.FORMATION_VIOLATION,
+                                f"unreadable HTTP request: {reason}"), time.perf_counter())
+        return f"{status} {REASONS.get(status, '')}", CONTENT_TYPES[exchange.soap_version], body
 
     # --- pipeline --------------------------------------------------------------------------
     def _handle(self, environ, exchange: Exchange, started: float) -> tuple[int, bytes, str]:
@@ -152,7 +186,8 @@ class CentralSystemEndpoint:
                     response = exchange.version.runner.complete(request, udc)
                     action = exchange.operation.output_action
                     body = build_envelope(exchange.soap_version,
-                                          reply_headers(action, exchange.addressing.message_id),
+                                          reply_headers(action, exchange.addressing.message_id,
+                                                        exchange.addressing.reply_to),
                                           response)
                     status, fault_code = 200, None
                 except StationRefused:
@@ -191,7 +226,14 @@ class CentralSystemEndpoint:
         if declared > limit:
             raise OcppError(ErrorCode.FORMATION_VIOLATION,
                             f"the message has {declared} bytes, more than the limit of {limit}")
-        data = environ["wsgi.input"].read(limit + 1 if declared < 0 else declared)
+        if declared < 0 and "chunked" not in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
+            return b""  # neither a length nor chunks: HTTP says there is no body
+        try:
+            data = environ["wsgi.input"].read(limit + 1 if declared < 0 else declared)
+        except Exception as exc:  # noqa: BLE001  (the server's framing: a bad chunk size, ...)
+            raise OcppError(ErrorCode.FORMATION_VIOLATION,
+                            f"the HTTP body could not be read: {exc or type(exc).__name__}"
+                            ) from None
         if len(data) > limit:
             raise OcppError(ErrorCode.FORMATION_VIOLATION,
                             f"the message is longer than the limit of {limit} bytes")
@@ -207,6 +249,13 @@ class CentralSystemEndpoint:
         exchange.charge_box_id = identity
         namespace, name = etree.QName(body).namespace, etree.QName(body).localname
         exchange.version = INBOUND.get(namespace)
+        if exchange.version is None:
+            exchange.version = by_charge_point_namespace(namespace, name)
+            if exchange.version is not None:  # unambiguous: read it in its own namespace
+                quirks.append(("cp-namespace-request",
+                               f"{name} in the ChargePointService namespace {namespace}"))
+                namespace = exchange.version.service.namespace
+                _move_namespace(body, etree.QName(body).namespace, namespace)
         if exchange.version is None:
             if namespace in UNSUPPORTED:
                 raise OcppError(ErrorCode.NOT_SUPPORTED,
@@ -231,7 +280,8 @@ class CentralSystemEndpoint:
                            soap_version=exchange.soap_version,
                            announced_from=exchange.addressing.from_address,
                            announced_reply_to=exchange.addressing.reply_to,
-                           peer_host=exchange.peer, credentials=exchange.credentials)
+                           peer_host=exchange.peer, credentials=exchange.credentials,
+                           message_id=exchange.addressing.message_id)
         for code, detail in quirks:
             call.quirk(code, detail)
         if exchange.soap_version == "1.1":
@@ -263,8 +313,15 @@ class CentralSystemEndpoint:
                 if qname.localname != "chargeBoxIdentity":
                     quirks.append(("identity-element-name",
                                    f"chargeBoxIdentity header named {qname.localname}"))
+                if header.get(_XSI_TYPE) is not None:  # spyne would look for another type
+                    quirks.append(("xsi-type", f"chargeBoxIdentity xsi:type "
+                                               f"{header.get(_XSI_TYPE)[:40]!r} ignored"))
+                    del header.attrib[_XSI_TYPE]
                 continue
             if is_addressing(header):
+                if is_unqualified_addressing(header):
+                    quirks.append(("unqualified-addressing",
+                                   f"WS-Addressing header {qname.localname} without namespace"))
                 continue
             if is_true(header.get(must_understand)) and _targets_us(header, envelope):
                 raise SoapLevelFault(SoapFault(
@@ -280,13 +337,16 @@ class CentralSystemEndpoint:
             fault = SoapFault(problem.reason, problem.code)
         if exchange.version is not None:
             fault.ocpp_namespace = exchange.version.service.namespace
-        body = fault_envelope(fault, exchange.soap_version, exchange.addressing.message_id)
+        body = fault_envelope(fault, exchange.soap_version, exchange.addressing.message_id,
+                              exchange.addressing.reply_to)
         code = fault.code.value if fault.code else fault.soap_code
         return fault.http_status(exchange.soap_version), body, code
 
-    def _refuse(self, exchange: Exchange, problem, started: float) -> tuple[int, bytes, str]:
+    def _refuse(self, exchange: Exchange, problem, started: float,
+                status: int | None = None) -> tuple[int, bytes, str]:
         """A fault answered outside the main transaction; journaled in one of its own."""
-        status, body, code = self._fault(exchange, problem)
+        fault_status, body, code = self._fault(exchange, problem)
+        status = status or fault_status
         try:
             with self.write_lock, self.engine.begin() as db:
                 self._journal(db, exchange, status, body, FAULT_ACTION, code, started)
@@ -351,10 +411,26 @@ def exchange_namespace(envelope: Envelope) -> str | None:
     return etree.QName(envelope.body).namespace if envelope.body is not None else None
 
 
-def _respond(start_response, status: int, content_type: str, body: bytes, extra=()):
-    reason = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",
-              405: "Method Not Allowed", 500: "Internal Server Error",
-              503: "Service Unavailable"}.get(status, "")
-    start_response(f"{status} {reason}", [("Content-Type", content_type),
-                                          ("Content-Length", str(len(body))), *extra])
-    return [body]
+def _move_namespace(element: etree._Element, old: str | None, new: str) -> None:
+    """Rename every element of ``element``'s tree in namespace ``old`` into ``new``."""
+    for node in element.iter():
+        if isinstance(node.tag, str) and etree.QName(node).namespace == old:
+            node.tag = f"{{{new}}}{etree.QName(node).localname}"
+
+
+def _request_target(environ) -> str:
+    path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
+    query = environ.get("QUERY_STRING", "")
+    return f"{path}?{query}" if query else path
+
+
+REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",
+           404: "Not Found", 405: "Method Not Allowed", 500: "Internal Server Error",
+           501: "Not Implemented", 503: "Service Unavailable"}
+
+
+def _respond(start_response, status: int, content_type: str, body: bytes, extra=(),
+             head: bool = False):
+    start_response(f"{status} {REASONS.get(status, '')}",
+                   [("Content-Type", content_type), ("Content-Length", str(len(body))), *extra])
+    return [] if head else [body]

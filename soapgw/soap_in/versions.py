@@ -8,6 +8,7 @@ from soapgw.soap.mapping import cs15 as cs15_mapping
 from soapgw.soap.mapping import cs16 as cs16_mapping
 from soapgw.soap.schema import cs15, cs16
 from soapgw.soap.schema.base import ServiceDefinition
+from soapgw.soap.schema.registry import find
 from soapgw.soap.spyne_service import SpyneRunner
 
 
@@ -28,3 +29,17 @@ BY_OCPP_VERSION: dict[str, InboundVersion] = {v.service.ocpp_version: v for v in
 
 # Known OCPP namespaces we do not serve: answered NotSupported rather than NotImplemented.
 UNSUPPORTED = {"urn://Ocpp/Cs/2010/08/": "OCPP 1.2"}
+
+# A CentralSystemService request sent in the ChargePointService namespace of the same version
+# (a real 1.5 station does so for diagnosticsStatusNotificationRequest): its meaning is clear.
+_BY_CHARGE_POINT_NAMESPACE = {find("ChargePointService", v.service.ocpp_version).namespace: v
+                              for v in _VERSIONS}
+
+
+def by_charge_point_namespace(namespace: str | None, element: str) -> InboundVersion | None:
+    """The version whose CentralSystemService has request ``element``, when ``namespace`` is
+    that version's ChargePointService namespace (None otherwise)."""
+    version = _BY_CHARGE_POINT_NAMESPACE.get(namespace)
+    if version is not None and element in version.service.by_element:
+        return version
+    return None

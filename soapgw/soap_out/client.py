@@ -8,7 +8,8 @@ per sender is shared by all calls: connection pools, TLS settings.
 
 On the wire: SOAP 1.2, ``chargeBoxIdentity`` in the Cp namespace, WS-Addressing Action,
 MessageID and To (zeep adds these itself, from ``wsaw:Action``) plus From/ReplyTo (zeep never
-sends those) with the gateway's public address. Replies are read leniently: SOAP 1.1,
+sends those) with the gateway's public address, else the anonymous URI. Replies are read
+leniently: SOAP 1.1,
 no header, elements out of order or unqualified, ``1``/``0`` booleans.
 """
 from __future__ import annotations
@@ -31,7 +32,7 @@ from zeep.wsdl import Document
 from soapgw.config import Settings
 from soapgw.core.commands.errors import ErrorKind, TaskError
 from soapgw.core.commands.runner import Reply, Target, Timeouts
-from soapgw.soap.addressing import WSA, read_addressing
+from soapgw.soap.addressing import ANONYMOUS, WSA, endpoint_reference, read_addressing
 from soapgw.soap.envelope import SOAP11, SOAP12, SOAP_VERSIONS
 from soapgw.soap.reader import Reading, read_element
 from soapgw.soap.schema.base import Operation, ServiceDefinition
@@ -162,10 +163,12 @@ class _OcppPlugin(Plugin):
 
     def egress(self, envelope, http_headers, operation, binding_options):
         header = envelope.find(f"{{{SOAP12}}}Header")
-        if self.public_address and header is not None:
+        if header is not None:
+            # Always both: strict station stacks refuse a command without From ("missing
+            # From"); without a public URL the anonymous URI (the reply comes back on this
+            # HTTP connection either way).
             for name in ("From", "ReplyTo"):
-                wrapper = etree.SubElement(header, f"{{{WSA}}}{name}")
-                etree.SubElement(wrapper, f"{{{WSA}}}Address").text = self.public_address
+                header.append(endpoint_reference(name, self.public_address or ANONYMOUS))
         if header is not None:
             self.exchange.message_id = header.findtext(f"{{{WSA}}}MessageID")
         return envelope, http_headers

@@ -148,11 +148,19 @@ class IdTag(Base):
 
 
 class Reservation(Base):
-    """A reservation: Waiting until the station accepts ReserveNow, then Accepted until used."""
+    """A reservation: Waiting until the station accepts ReserveNow, then Accepted until used.
+
+    OCPP reservation ids belong to a charge point (the same id on the same station replaces
+    its reservation), so they are unique per station, not across the gateway."""
 
     __tablename__ = "reservation"
+    __table_args__ = (UniqueConstraint("charge_box_pk", "reservation_id",
+                                       name="uq_reservation_station_id"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)  # the OCPP reservationId
+    id: Mapped[int] = mapped_column(primary_key=True)
+    charge_box_pk: Mapped[int] = mapped_column(ForeignKey(
+        "charge_box.id", ondelete="CASCADE", name="fk_reservation_charge_box_pk"))
+    reservation_id: Mapped[int] = mapped_column(Integer)  # the OCPP reservationId
     connector_pk: Mapped[int] = mapped_column(ForeignKey("connector.id", ondelete="CASCADE"),
                                               index=True)
     id_tag: Mapped[str] = mapped_column(String(255))

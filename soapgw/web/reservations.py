@@ -47,14 +47,14 @@ def index():
     if data["state"] == "active":
         conditions += [Reservation.status.in_(ACTIVE), Reservation.expiry_date > now()]
     conditions += period_conditions(Reservation.expiry_date, form.expiry_from, form.expiry_to)
-    joined = (select(Reservation.id, Reservation.id_tag, Reservation.parent_id_tag,
+    joined = (select(Reservation.reservation_id, Reservation.id_tag, Reservation.parent_id_tag,
                      Reservation.expiry_date, Reservation.status, Reservation.transaction_pk,
                      Reservation.created_at, Connector.connector_id, ChargeBox.charge_box_id,
                      ChargeBox.id.label("station_pk"))
               .join(Connector, Reservation.connector_pk == Connector.id)
-              .join(ChargeBox, Connector.charge_box_pk == ChargeBox.id).where(*conditions))
+              .join(ChargeBox, Reservation.charge_box_pk == ChargeBox.id).where(*conditions))
     count = (select(func.count()).select_from(Reservation)
              .join(Connector, Reservation.connector_pk == Connector.id)
-             .join(ChargeBox, Connector.charge_box_pk == ChargeBox.id).where(*conditions))
+             .join(ChargeBox, Reservation.charge_box_pk == ChargeBox.id).where(*conditions))
     page = paginate(db(), joined.order_by(Reservation.id.desc()), count_query=count)
     return render_template("reservations/list.html", form=form, page=page, at=now())

@@ -37,26 +37,37 @@ def before(db: Session, station: ChargeBox, operation: str, payload: dict) -> Pr
     return Prepared()
 
 
+def _of_station(station_pk: int, reservation_id: int):
+    """The reservation a station knows by this OCPP id (ids are per charge point)."""
+    return (Reservation.charge_box_pk == station_pk) & (
+        Reservation.reservation_id == reservation_id)
+
+
 def _reserve(db: Session, station: ChargeBox, payload: dict) -> Prepared:
-    """Create the reservation as Waiting before ReserveNow goes out (its id is the OCPP
-    reservationId); a station may replace its own reservation with the same id."""
+    """Create the reservation as Waiting before ReserveNow goes out. The same id on the same
+    station replaces that station's open reservation (OCPP); other stations' ids are theirs."""
     reservation_id = payload["reservationId"]
+    if payload["connectorId"] < 0:
+        raise TaskError(ErrorKind.INVALID_PAYLOAD,
+                        f"connectorId {payload['connectorId']} is negative")
     values = {"connector_pk": connector_pk(db, station.id, payload["connectorId"]),
               "id_tag": payload["idTag"], "parent_id_tag": payload.get("parentIdTag"),
               "expiry_date": parse_timestamp(payload["expiryDate"])[0], "status": "Waiting"}
-    existing = db.get(Reservation, reservation_id)
+    existing = db.scalars(select(Reservation).where(
+        _of_station(station.id, reservation_id))).one_or_none()
     if existing is None:
-        db.add(Reservation(id=reservation_id, created_at=now(), **values))
+        db.add(Reservation(charge_box_pk=station.id, reservation_id=reservation_id,
+                           created_at=now(), **values))
         db.flush()
         return Prepared(reservation_created=True)
-    owner = db.scalar(select(Connector.charge_box_pk).where(Connector.id == existing.connector_pk))
-    if owner != station.id or existing.status not in ("Waiting", "Accepted"):
+    if existing.status not in ("Waiting", "Accepted"):
+        # its history (the transaction that used it, ...) is kept: the id is spent here
         raise TaskError(ErrorKind.CONFLICT,
-                        f"reservation id {reservation_id} is already taken ({existing.status}"
-                        f"{'' if owner == station.id else ', by another station'}); "
-                        "use a new reservationId")
+                        f"reservation id {reservation_id} was already used on this station "
+                        f"({existing.status}); give a new reservationId, or leave it out to "
+                        "have one allocated")
     previous = {name: getattr(existing, name) for name in _RESERVATION_FIELDS}
-    db.execute(update(Reservation).where(Reservation.id == reservation_id).values(**values))
+    db.execute(update(Reservation).where(Reservation.id == existing.id).values(**values))
     return Prepared(reservation_before=previous)
 
 
@@ -64,14 +75,12 @@ def after(db: Session, station: ChargeBox, operation: str, payload: dict,
           response: dict | None, prepared: Prepared, task_id: int | None = None) -> None:
     accepted = response is not None and response.get("status") in ("Accepted", "RebootRequired")
     if operation == "ReserveNow":
-        _settle_reservation(db, payload["reservationId"], accepted, prepared)
+        _settle_reservation(db, station.id, payload["reservationId"], accepted, prepared)
     elif response is None:
         return
     elif operation == "CancelReservation" and accepted:
         db.execute(update(Reservation).where(
-            Reservation.id == payload["reservationId"],
-            Reservation.connector_pk.in_(select(Connector.id).where(
-                Connector.charge_box_pk == station.id))).values(status="Cancelled"))
+            _of_station(station.id, payload["reservationId"])).values(status="Cancelled"))
     elif operation == "GetConfiguration":
         store_configuration(db, station.id, response, full=not payload.get("key"))
     elif operation == "ChangeConfiguration" and accepted:
@@ -92,10 +101,10 @@ def after(db: Session, station: ChargeBox, operation: str, payload: dict,
             received_at=now()))
 
 
-def _settle_reservation(db: Session, reservation_id: int, accepted: bool,
+def _settle_reservation(db: Session, station_pk: int, reservation_id: int, accepted: bool,
                         prepared: Prepared) -> None:
     """Kept (Accepted) when the station accepted it, otherwise as it was before."""
-    where = Reservation.id == reservation_id
+    where = _of_station(station_pk, reservation_id)
     if accepted:
         db.execute(update(Reservation).where(where).values(status="Accepted"))
     elif prepared.reservation_created:

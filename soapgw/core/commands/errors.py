@@ -10,7 +10,7 @@ class ErrorKind(str, Enum):
     UNKNOWN_STATION = "unknown_station"
     NO_ENDPOINT = "no_endpoint"  # the station never announced a usable callback address
     ENDPOINT_REFUSED = "endpoint_refused"  # the callback safety rules forbid the address
-    CONFLICT = "conflict"  # the model refuses it (e.g. a reservation id already taken)
+    CONFLICT = "conflict"  # the model refuses it (e.g. a reservation id spent on the station)
     FAULT = "fault"  # the station answered a SOAP Fault
     HTTP_ERROR = "http_error"  # an HTTP error status without a SOAP Fault
     TIMEOUT = "timeout"  # no connection or no answer within the timeout

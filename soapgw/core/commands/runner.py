@@ -24,6 +24,7 @@ from soapgw.core.commands.errors import ErrorKind, TaskError
 from soapgw.core.commands.operations import canonical, unsupported_reason
 from soapgw.core.commands.payloads import validate_request
 from soapgw.core.events import EventPublisher
+from soapgw.core.commands.reservation_ids import with_reservation_id
 from soapgw.core.runtime_settings import RuntimeSettings
 from soapgw.timestamps import now
 from soapgw.store import journal
@@ -111,10 +112,12 @@ class TaskRunner:
         name = canonical(operation)
         if name is None:
             raise TaskError(ErrorKind.INVALID_PAYLOAD, f"unknown operation {operation!r}")
-        payload = validate_request(name, payload)
-        if not charge_box_ids:
-            raise TaskError(ErrorKind.INVALID_PAYLOAD, "no charge box given")
         with self.sessions.begin() as db:
+            # an omitted ReserveNow reservationId is allocated in the task's own transaction
+            payload = validate_request(name, with_reservation_id(db, name, payload,
+                                                                 charge_box_ids))
+            if not charge_box_ids:
+                raise TaskError(ErrorKind.INVALID_PAYLOAD, "no charge box given")
             task = tasks.create_task(db, name, payload, charge_box_ids, origin, caller)
             parts = [(r.id, r.charge_box_id) for r in task.results]
             task_id = task.id

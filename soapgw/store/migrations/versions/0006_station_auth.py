@@ -2,7 +2,7 @@
 revocable web sessions, web sign-in throttling
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 """
 from alembic import op
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ import soapgw.store.types
 
 
 revision = '0006'
-down_revision = '0004'  # re-chained when main (with 0004) was merged in
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 
