@@ -33,6 +33,10 @@ class OcppError(Exception):
         self.reason = reason
 
 
+class Conflict(Exception):
+    """The stored data refuses the act (an id already spent ...); the reason says what to do."""
+
+
 class NotFound(Exception):
     """The record a service was asked to act on does not exist."""
 

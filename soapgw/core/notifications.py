@@ -1,8 +1,9 @@
 """Status notifications: connector status log, firmware and diagnostics status."""
 from __future__ import annotations
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select
 
+from soapgw.core import reservations
 from soapgw.core.call import StationCall
 from soapgw.core.enums import EventType
 from soapgw.core.events import NewEvent
@@ -11,7 +12,7 @@ from soapgw.core.connectors import station_connector
 from soapgw.core.messages import StatusNotificationRequest
 from soapgw.core.station_columns import update_station
 from soapgw.store.database import Db
-from soapgw.store.models import ConnectorStatus, Reservation
+from soapgw.store.models import ConnectorStatus
 
 # Built once: StatusNotification is the commonest message after Heartbeat and MeterValues.
 _STATUS = ConnectorStatus.__table__
@@ -19,12 +20,6 @@ _INSERT_STATUS = insert(_STATUS)
 _LATEST_STATUS = (select(_STATUS.c.status, _STATUS.c.error_code, _STATUS.c.status_timestamp)
                   .where(_STATUS.c.connector_pk == bindparam("b_connector"))
                   .order_by(_STATUS.c.status_timestamp.desc(), _STATUS.c.id.desc()).limit(1))
-_RESERVATIONS = Reservation.__table__
-_CANCEL_OPEN_RESERVATIONS = update(_RESERVATIONS).where(
-    _RESERVATIONS.c.connector_pk == bindparam("b_connector"),
-    _RESERVATIONS.c.status.in_(("Waiting", "Accepted"))).values(status="Cancelled")
-# A connector in these states cannot honour a reservation.
-_STATUSES_ENDING_RESERVATIONS = {"Faulted", "Unavailable"}
 
 
 def status_notification(db: Db, station, call: StationCall,
@@ -46,8 +41,7 @@ def status_notification(db: Db, station, call: StationCall,
         info=request.info, vendor_id=request.vendor_id,
         vendor_error_code=request.vendor_error_code, status_timestamp=timestamp,
         received_at=call.received_at))
-    if request.status in _STATUSES_ENDING_RESERVATIONS:
-        db.execute(_CANCEL_OPEN_RESERVATIONS, {"b_connector": connector})
+    reservations.end_on_connector(db, connector, request.status)
 
 
 def station_status(db: Db, station, call: StationCall, kind: str, status: str) -> None:

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, insert, select, update
 
+from soapgw.core import reservations
 from soapgw.core.authorization import find_tag, start_info, tag_info
 from soapgw.core.call import StationCall
 from soapgw.core.enums import EventType, Reason, values
@@ -19,7 +20,7 @@ from soapgw.core.messages import (StartTransactionRequest, StartTransactionRespo
                                   StopTransactionRequest, StopTransactionResponse)
 from soapgw.core.metering import store_meter_values
 from soapgw.store.database import Db
-from soapgw.store.models import ChargeBox, Connector, FailedStop, Reservation, Transaction
+from soapgw.store.models import ChargeBox, Connector, FailedStop, Transaction
 from soapgw.store.upsert import PerDialect, insert_for
 from soapgw.timestamps import now
 
@@ -27,7 +28,6 @@ REASONS = values(Reason)
 
 _TX = Transaction.__table__
 _CONNECTORS = Connector.__table__
-_RESERVATIONS = Reservation.__table__
 
 _SAME_START = select(_TX.c.id, _TX.c.start_status, _TX.c.started_received_at).where(
     _TX.c.connector_pk == bindparam("b_connector"), _TX.c.id_tag == bindparam("b_tag"),
@@ -45,15 +45,6 @@ _INSERT_FAILED_STOP = insert(FailedStop.__table__)
 _INSERT_START = PerDialect(
     lambda db: insert_for(db, _TX).on_conflict_do_nothing().returning(_TX.c.id))
 # reservation ids are the station's own (unique per station, not across the gateway)
-_USE_RESERVATION = update(_RESERVATIONS).where(
-    _RESERVATIONS.c.charge_box_pk == bindparam("b_station"),
-    _RESERVATIONS.c.reservation_id == bindparam("b_reservation"),
-    _RESERVATIONS.c.connector_pk == bindparam("b_connector"),
-    _RESERVATIONS.c.status == "Accepted",
-    (_RESERVATIONS.c.id_tag == bindparam("b_tag"))
-    | (_RESERVATIONS.c.parent_id_tag == bindparam("b_tag"))).values(
-    status="Used", transaction_pk=bindparam("b_transaction"))
-
 
 def start_transaction(db: Db, station, call: StationCall,
                       request: StartTransactionRequest) -> StartTransactionResponse:
@@ -74,10 +65,8 @@ def start_transaction(db: Db, station, call: StationCall,
             start_status=info.status, started_received_at=call.received_at))
         if transaction_id is not None:
             if request.reservation_id is not None:
-                db.execute(_USE_RESERVATION, {
-                    "b_station": station.id, "b_reservation": request.reservation_id,
-                    "b_connector": connector,
-                    "b_tag": request.id_tag, "b_transaction": transaction_id})
+                reservations.use(db, station.id, request.reservation_id, connector,
+                                 request.id_tag, transaction_id)
             response = StartTransactionResponse(transaction_id=transaction_id, id_tag_info=info)
             call.events.append(NewEvent(EventType.TRANSACTION_STARTED, call.charge_box_id, {
                 "request": encode(request), "response": encode(response)}, call.received_at))

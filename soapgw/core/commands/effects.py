@@ -1,116 +1,107 @@
 """What a command changes in the model, before it is sent and once the station answered.
 
 ``before`` runs in the transaction that marks the command sent and may refuse it (TaskError);
-``after`` runs with the answer (``response`` None when the command failed).
+``after`` runs with the answer (``response`` None when the command failed): one registered
+function per operation that changes the model. Reservations keep their rules in
+``core/reservations.py``.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
+from soapgw.core import reservations
 from soapgw.core.commands.errors import ErrorKind, TaskError
 from soapgw.core.commands.payloads import to_json
-from soapgw.core.connectors import connector_pk
-from soapgw.timestamps import now, parse_timestamp
+from soapgw.core.errors import Conflict, Invalid
+from soapgw.timestamps import now
 from soapgw.store.models import (ChargeBox, ConfigurationKey, Connector, DataTransferRecord,
-                                 InstalledChargingProfile, Reservation, Transaction)
+                                 InstalledChargingProfile, Transaction)
 from soapgw.store.upsert import insert_for
 
 
-@dataclass
-class Prepared:
-    """What ``before`` did, so that ``after`` can keep or undo it."""
-
-    reservation_created: bool = False
-    reservation_before: dict | None = None  # a replaced reservation's previous values
+# operation -> what it does once the station answered (``response`` None: it failed)
+_AFTER: dict[str, Callable] = {}
 
 
-_RESERVATION_FIELDS = ("connector_pk", "id_tag", "parent_id_tag", "expiry_date", "status")
+def on_answer(operation: str, accepted_only: bool = False):
+    """Register what ``operation`` changes with the answer (only an accepted one, when
+    ``accepted_only``: Accepted or RebootRequired)."""
+    def register(function):
+        _AFTER[operation] = (function, accepted_only)
+        return function
+    return register
 
 
-def before(db: Session, station: ChargeBox, operation: str, payload: dict) -> Prepared:
-    if operation == "ReserveNow":
-        return _reserve(db, station, payload)
-    return Prepared()
-
-
-def _of_station(station_pk: int, reservation_id: int):
-    """The reservation a station knows by this OCPP id (ids are per charge point)."""
-    return (Reservation.charge_box_pk == station_pk) & (
-        Reservation.reservation_id == reservation_id)
-
-
-def _reserve(db: Session, station: ChargeBox, payload: dict) -> Prepared:
-    """Create the reservation as Waiting before ReserveNow goes out. The same id on the same
-    station replaces that station's open reservation (OCPP); other stations' ids are theirs."""
-    reservation_id = payload["reservationId"]
-    if payload["connectorId"] < 0:
-        raise TaskError(ErrorKind.INVALID_PAYLOAD,
-                        f"connectorId {payload['connectorId']} is negative")
-    values = {"connector_pk": connector_pk(db, station.id, payload["connectorId"]),
-              "id_tag": payload["idTag"], "parent_id_tag": payload.get("parentIdTag"),
-              "expiry_date": parse_timestamp(payload["expiryDate"])[0], "status": "Waiting"}
-    existing = db.scalars(select(Reservation).where(
-        _of_station(station.id, reservation_id))).one_or_none()
-    if existing is None:
-        db.add(Reservation(charge_box_pk=station.id, reservation_id=reservation_id,
-                           created_at=now(), **values))
-        db.flush()
-        return Prepared(reservation_created=True)
-    if existing.status not in ("Waiting", "Accepted"):
-        # its history (the transaction that used it, ...) is kept: the id is spent here
-        raise TaskError(ErrorKind.CONFLICT,
-                        f"reservation id {reservation_id} was already used on this station "
-                        f"({existing.status}); give a new reservationId, or leave it out to "
-                        "have one allocated")
-    previous = {name: getattr(existing, name) for name in _RESERVATION_FIELDS}
-    db.execute(update(Reservation).where(Reservation.id == existing.id).values(**values))
-    return Prepared(reservation_before=previous)
+def before(db: Session, station: ChargeBox, operation: str, payload: dict):
+    """What must hold before the command goes out (a ReserveNow's reservation is Waiting);
+    raises TaskError when the model refuses it. Returns what ``after`` needs to settle it."""
+    if operation != "ReserveNow":
+        return None
+    try:
+        return reservations.reserve(db, station.id, payload)
+    except Invalid as invalid:
+        raise TaskError(ErrorKind.INVALID_PAYLOAD, str(invalid)) from None
+    except Conflict as conflict:
+        raise TaskError(ErrorKind.CONFLICT, str(conflict)) from None
 
 
 def after(db: Session, station: ChargeBox, operation: str, payload: dict,
-          response: dict | None, prepared: Prepared, task_id: int | None = None) -> None:
+          response: dict | None, prepared, task_id: int | None = None) -> None:
     accepted = response is not None and response.get("status") in ("Accepted", "RebootRequired")
-    if operation == "ReserveNow":
-        _settle_reservation(db, station.id, payload["reservationId"], accepted, prepared)
-    elif response is None:
+    if operation == "ReserveNow":  # settled whatever happened (kept, or undone)
+        reservations.settle(db, station.id, payload["reservationId"], accepted, prepared)
         return
-    elif operation == "CancelReservation" and accepted:
-        db.execute(update(Reservation).where(
-            _of_station(station.id, payload["reservationId"])).values(status="Cancelled"))
-    elif operation == "GetConfiguration":
-        store_configuration(db, station.id, response, full=not payload.get("key"))
-    elif operation == "ChangeConfiguration" and accepted:
-        _upsert_keys(db, station.id, [{"key": payload["key"], "value": payload["value"]}])
-    elif operation in ("SendLocalList", "GetLocalListVersion") and (
-            accepted or operation == "GetLocalListVersion"):
-        db.execute(update(ChargeBox).where(ChargeBox.id == station.id).values(
-            local_list_version=response.get("listVersion", payload.get("listVersion"))))
-    elif operation == "SetChargingProfile" and accepted:
-        _install_profile(db, station.id, payload, task_id)
-    elif operation == "ClearChargingProfile" and accepted:
-        _clear_profiles(db, station.id, payload)
-    elif operation == "DataTransfer":
-        db.add(DataTransferRecord(
-            charge_box_pk=station.id, direction="out", vendor_id=payload["vendorId"],
-            message_id=payload.get("messageId"), data=payload.get("data"),
-            status=response.get("status"), response_data=response.get("data"),
-            received_at=now()))
+    registered = _AFTER.get(operation)
+    if registered is None or response is None:
+        return
+    effect, accepted_only = registered
+    if accepted or not accepted_only:
+        effect(db, station, payload, response, task_id)
 
 
-def _settle_reservation(db: Session, station_pk: int, reservation_id: int, accepted: bool,
-                        prepared: Prepared) -> None:
-    """Kept (Accepted) when the station accepted it, otherwise as it was before."""
-    where = _of_station(station_pk, reservation_id)
-    if accepted:
-        db.execute(update(Reservation).where(where).values(status="Accepted"))
-    elif prepared.reservation_created:
-        db.execute(delete(Reservation).where(where, Reservation.status == "Waiting"))
-    elif prepared.reservation_before is not None:
-        db.execute(update(Reservation).where(where).values(**prepared.reservation_before))
+@on_answer("CancelReservation", accepted_only=True)
+def _cancelled(db, station, payload, response, task_id) -> None:
+    reservations.cancel(db, station.id, payload["reservationId"])
+
+
+@on_answer("GetConfiguration")
+def _configuration_read(db, station, payload, response, task_id) -> None:
+    store_configuration(db, station.id, response, full=not payload.get("key"))
+
+
+@on_answer("ChangeConfiguration", accepted_only=True)
+def _configuration_changed(db, station, payload, response, task_id) -> None:
+    _upsert_keys(db, station.id, [{"key": payload["key"], "value": payload["value"]}])
+
+
+@on_answer("SendLocalList", accepted_only=True)
+@on_answer("GetLocalListVersion")
+def _local_list_version(db, station, payload, response, task_id) -> None:
+    db.execute(update(ChargeBox).where(ChargeBox.id == station.id).values(
+        local_list_version=response.get("listVersion", payload.get("listVersion"))))
+
+
+@on_answer("SetChargingProfile", accepted_only=True)
+def _profile_set(db, station, payload, response, task_id) -> None:
+    _install_profile(db, station.id, payload, task_id)
+
+
+@on_answer("ClearChargingProfile", accepted_only=True)
+def _profiles_cleared(db, station, payload, response, task_id) -> None:
+    _clear_profiles(db, station.id, payload)
+
+
+@on_answer("DataTransfer")
+def _data_transferred(db, station, payload, response, task_id) -> None:
+    db.add(DataTransferRecord(
+        charge_box_pk=station.id, direction="out", vendor_id=payload["vendorId"],
+        message_id=payload.get("messageId"), data=payload.get("data"),
+        status=response.get("status"), response_data=response.get("data"),
+        received_at=now()))
 
 
 def _upsert_keys(db: Session, charge_box_pk: int, keys: list[dict]) -> None:

@@ -225,7 +225,7 @@ class TaskRunner:
         return Target(charge_box_id, station.ocpp_version, address, tuple(resolved))
 
     def _mark_sent(self, result_id: int, target: Target, operation: str,
-                   payload: dict) -> tuple[effects.Prepared, datetime]:
+                   payload: dict) -> tuple[object, datetime]:
         with self.sessions.begin() as db:
             station = db.scalars(select(ChargeBox).where(
                 ChargeBox.charge_box_id == target.charge_box_id)).one()
