@@ -5,14 +5,10 @@ import getpass
 import os
 import sys
 
-from sqlalchemy import select
-
 from soapgw.cli_support import EXIT_USAGE, CliError, open_sessions
 from soapgw.config import Settings
-from soapgw.core.sign_in import end_sessions
-from soapgw.timestamps import now
-from soapgw.store.models import AdminUser
-from soapgw.web.security import hash_password, password_problem
+from soapgw.core import accounts
+from soapgw.core.errors import Invalid, NotFound
 
 PASSWORD_VARIABLE = "SOAPGW_ADMIN_PASSWORD"
 
@@ -26,44 +22,47 @@ def _password() -> str:
         password = getpass.getpass("Password: ")
         if getpass.getpass("Password again: ") != password:
             raise CliError("the passwords differ", EXIT_USAGE)
-    problem = password_problem(password)
-    if problem:
-        raise CliError(problem, EXIT_USAGE)
     return password
 
 
-def _username(raw: str) -> str:
-    name = raw.strip()
-    if not name or len(name) > 80 or any(ord(c) < 32 for c in name):
-        raise CliError("the user name must have 1 to 80 printable characters", EXIT_USAGE)
-    return name
+def _checked_name(raw: str) -> str:
+    try:
+        return accounts.user_name(raw)
+    except Invalid as invalid:
+        raise CliError(invalid.problems["username"], EXIT_USAGE) from None
 
 
 def cmd_admin_create(settings: Settings, args) -> int:
-    name = _username(args.username)
+    name = _checked_name(args.username)
     sessions = open_sessions(settings)
     with sessions() as db:
-        if db.scalar(select(AdminUser.id).where(AdminUser.username == name)) is not None:
+        if accounts.exists(db, name):  # before asking for a password in vain
             raise CliError(f"user {name!r} exists already (use `soapgw admin password`)")
     password = _password()
-    with sessions.begin() as db:
-        db.add(AdminUser(username=name, password_hash=hash_password(password),
-                         created_at=now()))
+    try:
+        with sessions.begin() as db:
+            accounts.create_account(db, name, password)
+    except Invalid as invalid:
+        code = 1 if "username" in invalid.problems else EXIT_USAGE
+        raise CliError("; ".join(invalid.problems.values()), code) from None
     print(f"created admin user {name}")
     return 0
 
 
 def cmd_admin_password(settings: Settings, args) -> int:
-    name = _username(args.username)
+    name = _checked_name(args.username)
     sessions = open_sessions(settings)
     with sessions() as db:
-        if db.scalar(select(AdminUser.id).where(AdminUser.username == name)) is None:
+        if not accounts.exists(db, name):
             raise CliError(f"no user {name!r}")
     password = _password()
-    with sessions.begin() as db:
-        user = db.scalars(select(AdminUser).where(AdminUser.username == name)).one()
-        user.password_hash = hash_password(password)
-        end_sessions(db, user.id)  # signed-in browsers must sign in with the new one
+    try:
+        with sessions.begin() as db:
+            accounts.set_password(db, name, password)
+    except Invalid as invalid:
+        raise CliError("; ".join(invalid.problems.values()), EXIT_USAGE) from None
+    except NotFound as missing:
+        raise CliError(str(missing)) from None
     print(f"changed the password of {name}; its sessions are ended")
     return 0
 
