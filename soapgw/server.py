@@ -1,5 +1,6 @@
 """``soapgw serve``: gunicorn sync workers in the foreground, with the gateway's helper
-processes beside them (``soapgw housekeep``); SIGTERM stops it all cleanly."""
+processes beside them (``soapgw housekeep``, and ``soapgw bridge`` when SOAPGW_UPSTREAM_URL
+is set); SIGTERM stops it all cleanly."""
 from __future__ import annotations
 
 import gc
@@ -76,7 +77,7 @@ class Helpers:
 
 
 def serve(settings: Settings, host: str, port: int, workers: int) -> None:
-    helpers = Helpers([["housekeep"]])
+    helpers = Helpers([["housekeep"]] + ([["bridge"]] if settings.upstream_url else []))
     GatewayServer(settings, {
         "when_ready": helpers.start,
         "on_exit": helpers.stop,
