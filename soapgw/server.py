@@ -76,8 +76,27 @@ class Helpers:
                 process.kill()
 
 
+def prepare_bridge(settings: Settings) -> bool:
+    """Whether the OCPP-J bridge runs beside the workers; its outbox cursor is registered
+    before the first message can come in (or forgotten when no station is bridged)."""
+    from sqlalchemy import select
+
+    from soapgw.core.upstream_queue import prepare
+    from soapgw.store.database import make_engine, make_session_factory
+    from soapgw.store.models import UpstreamStation
+    engine = make_engine(settings.database_url)
+    try:
+        with make_session_factory(engine).begin() as db:
+            own_urls = db.scalar(select(UpstreamStation.charge_box_id).where(
+                UpstreamStation.url.is_not(None)).limit(1)) is not None
+            prepare(db, settings.upstream_url is not None or own_urls)
+    finally:
+        engine.dispose()
+    return settings.upstream_url is not None
+
+
 def serve(settings: Settings, host: str, port: int, workers: int) -> None:
-    helpers = Helpers([["housekeep"]] + ([["bridge"]] if settings.upstream_url else []))
+    helpers = Helpers([["housekeep"]] + ([["bridge"]] if prepare_bridge(settings) else []))
     GatewayServer(settings, {
         "when_ready": helpers.start,
         "on_exit": helpers.stop,

@@ -18,7 +18,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, select, update
 
 from soapgw.core.enums import EventType
-from soapgw.core.events import advance, last_id, read
+from soapgw.core.events import advance, forget_consumer, last_id, read
 from soapgw.core.ocppj import to_json
 from soapgw.core.upstream import CONSUMER
 from soapgw.store.database import Db
@@ -50,6 +50,17 @@ def cursor(db: Db) -> int:
         value = last_id(db)
         advance(db, CONSUMER, value)
     return value
+
+
+def prepare(db: Db, bridging: bool) -> None:
+    """Before the gateway serves: with the bridge configured, its place in the outbox is
+    registered now, so every message from the first one on reaches the queue even when the
+    bridge process starts a little later; without it, a cursor left by an earlier set-up
+    would keep every event from being purged, and is forgotten."""
+    if bridging:
+        cursor(db)
+    else:
+        forget_consumer(db, CONSUMER)
 
 
 def bridged_ids(db: Db, charge_box_ids: set[str], default_url: bool) -> set[str]:

@@ -1,0 +1,149 @@
+"""The OCPP-J upstream bridge against a central system we did not write (the ``ocpp``
+package's, over real WebSockets on 127.0.0.1), with ``soapgw serve`` running the bridge."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from soapgw.store.database import make_engine, make_session_factory
+from soapgw.store.models import JournalEntry, Task, Transaction
+
+from conftest import command_env, soapgw_command
+from soap_messages import BOOT, body_of, envelope, post, text_of
+from upstream_csms import Csms
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def csms():
+    server = Csms()
+    yield server
+    server.close()
+
+
+def _sessions(url):
+    return make_session_factory(make_engine(url))
+
+
+def send(base, cb, action, body, ns=None):
+    kwargs = {"ns": ns} if ns else {}
+    reply = post(base, envelope(cb, body, action=f"/{action}", **kwargs), action=f"/{action}")
+    assert reply.status_code == 200, reply.text
+    return body_of(reply.content)
+
+
+def status(env) -> list[dict]:
+    result = soapgw_command("upstream", "status", "--json", env=env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def link(env, cb) -> dict:
+    return next(row for row in status(env) if row["charge_box_id"] == cb)
+
+
+def wait(predicate, timeout=20.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return predicate()
+
+
+@pytest.fixture
+def bridged(served_gateway, sqlite_url, tmp_path):
+    """``soapgw serve`` with the bridge pointed at a CSMS; returns (base_url, env)."""
+    def start(csms_url: str, stations=("CP-1",), **extra):
+        env = command_env(sqlite_url, SOAPGW_INSTANCE_PATH=str(tmp_path / "instance"),
+                          SOAPGW_UPSTREAM_URL=csms_url, **extra)
+        result = soapgw_command("chargebox", "add", *stations, env=env)
+        assert result.returncode == 0, result.stderr
+        base = served_gateway(sqlite_url, **{k: v for k, v in env.items()
+                                            if k.startswith("SOAPGW_") and k != "SOAPGW_DATABASE_URL"})
+        return base, env
+    return start
+
+
+START = ("<cs:startTransactionRequest><cs:connectorId>1</cs:connectorId><cs:idTag>TAG1</cs:idTag>"
+         "<cs:timestamp>2030-01-01T10:00:00Z</cs:timestamp><cs:meterStart>100</cs:meterStart>"
+         "</cs:startTransactionRequest>")
+
+
+def meter(transaction_id, at="2030-01-01T10:05:00Z", value="150"):
+    return (f"<cs:meterValuesRequest><cs:connectorId>1</cs:connectorId><cs:transactionId>"
+            f"{transaction_id}</cs:transactionId><cs:meterValue><cs:timestamp>{at}</cs:timestamp>"
+            f"<cs:sampledValue><cs:value>{value}</cs:value><cs:unit>Wh</cs:unit></cs:sampledValue>"
+            "</cs:meterValue></cs:meterValuesRequest>")
+
+
+def stop(transaction_id):
+    return (f"<cs:stopTransactionRequest><cs:transactionId>{transaction_id}</cs:transactionId>"
+            "<cs:idTag>TAG1</cs:idTag><cs:timestamp>2030-01-01T10:30:00Z</cs:timestamp>"
+            "<cs:meterStop>400</cs:meterStop><cs:reason>Local</cs:reason>"
+            "</cs:stopTransactionRequest>")
+
+
+def status_body(state, at):
+    return (f"<cs:statusNotificationRequest><cs:connectorId>1</cs:connectorId>"
+            f"<cs:status>{state}</cs:status><cs:errorCode>NoError</cs:errorCode>"
+            f"<cs:timestamp>{at}</cs:timestamp></cs:statusNotificationRequest>")
+
+
+def test_csms_down_for_a_whole_session_then_replayed_in_order(csms, bridged):
+    csms.start()
+    base, env = bridged(csms.url)
+    assert wait(lambda: link(env, "CP-1")["connected"])  # bridged before it ever spoke
+    assert csms.connections == [("CP-1", None)]  # no password stored: no Basic auth
+    csms.stop()  # down for the whole session
+    assert wait(lambda: not link(env, "CP-1")["connected"], 10)
+    assert text_of(send(base, "CP-1", "BootNotification", BOOT), "status") == "Accepted"
+    send(base, "CP-1", "StatusNotification", status_body("Preparing", "2030-01-01T09:59:00Z"))
+    send(base, "CP-1", "Authorize", "<cs:authorizeRequest><cs:idTag>TAG1</cs:idTag>"
+                                    "</cs:authorizeRequest>")
+    local = int(text_of(send(base, "CP-1", "StartTransaction", START), "transactionId"))
+    send(base, "CP-1", "StatusNotification", status_body("Charging", "2030-01-01T10:00:01Z"))
+    send(base, "CP-1", "MeterValues", meter(local))
+    send(base, "CP-1", "Heartbeat", "<cs:heartbeatRequest/>")
+    send(base, "CP-1", "StopTransaction", stop(local))
+    send(base, "CP-1", "StatusNotification", status_body("Finishing", "2030-01-01T10:30:01Z"))
+    assert wait(lambda: link(env, "CP-1")["queue"] >= 6)
+    row = link(env, "CP-1")
+    assert row["connected"] is False and row["last_error"]
+
+    csms.start()  # back
+    assert csms.wait_for(lambda: len(csms.messages("CP-1", "StatusNotification")) >= 1
+                         and csms.messages("CP-1", "StopTransaction"), 60)
+    got = [(m.action, m.payload) for m in csms.messages("CP-1")]
+    actions = [a for a, _ in got]
+    # boot first, the latest status, then the queue in order; no Authorize, no stale Heartbeat
+    assert actions == ["BootNotification", "StatusNotification", "StartTransaction",
+                       "MeterValues", "StopTransaction"], actions
+    assert got[0][1]["charge_point_vendor"] == "Acme"
+    assert got[1][1]["status"] == "Finishing"
+    assert got[2][1]["timestamp"].startswith("2030-01-01T10:00:00")  # original timestamps
+    upstream_id = 5001
+    assert got[3][1]["transaction_id"] == upstream_id
+    assert got[3][1]["meter_value"][0]["timestamp"].startswith("2030-01-01T10:05:00")
+    assert got[4][1]["transaction_id"] == upstream_id
+    assert wait(lambda: link(env, "CP-1")["queue"] == 0 and link(env, "CP-1")["connected"])
+    # every frame journaled, with its uniqueId
+    sessions = _sessions(env["SOAPGW_DATABASE_URL"])
+    with sessions() as db:
+        frames = db.execute(select(JournalEntry.direction, JournalEntry.action,
+                                   JournalEntry.message_id, JournalEntry.relates_to)
+                            .where(JournalEntry.peer.like("ws://%"))
+                            .order_by(JournalEntry.id)).all()
+    calls = [f for f in frames if f.direction == "out" and f.message_id]
+    assert [f.action for f in calls][:5] == actions
+    assert all(len(f.message_id) <= 36 for f in calls)
+    answered = {f.relates_to for f in frames if f.direction == "in"}
+    assert {f.message_id for f in calls} <= answered
