@@ -147,3 +147,57 @@ def test_csms_down_for_a_whole_session_then_replayed_in_order(csms, bridged):
     assert all(len(f.message_id) <= 36 for f in calls)
     answered = {f.relates_to for f in frames if f.direction == "in"}
     assert {f.message_id for f in calls} <= answered
+
+
+QUICK = dict(react_delay=0.02, step_delay=0.1, reboot_delay=0.1, retry_delay=0.5,
+             session_interval=0, meter_interval=1, boot_spread=0)
+
+
+@pytest.mark.parametrize("version", ["1.5", "1.6"])
+def test_live_session_of_a_simulated_station(csms, bridged, version):
+    """Decisions answered by the CSMS (boot interval, an idTag only it knows), a remote start
+    and stop by the CSMS with its own transaction id, meter values in 1.6 shape."""
+    from soapgw.simulator import start_simulation
+    csms.start()
+    cb = f"SIM{version[-1]}-0001"
+    base, env = bridged(csms.url, stations=(cb,))
+    assert wait(lambda: link(env, cb)["connected"])
+    sim = start_simulation(base, 1, version, prefix=f"SIM{version[-1]}-", **QUICK)
+    try:
+        assert sim.wait_booted(timeout=20)
+        station = sim.station(cb)
+        assert station.config["HeartbeatInterval"].value == "77"  # the CSMS's interval
+        assert csms.wait_for(lambda: csms.messages(cb, "BootNotification"))
+        from ocpp.v16 import call
+        answer = csms.call(cb, call.RemoteStartTransaction(id_tag="CSMS-ONLY", connector_id=1))
+        assert answer.status == "Accepted"
+        # the tag is unknown to soapgw: only the CSMS's answer lets the session start
+        assert sim.wait_for(lambda s: s.transaction_ids(), timeout=20)
+        local = station.transaction_ids()[0]
+        assert csms.wait_for(lambda: csms.messages(cb, "StartTransaction"))
+        upstream_id = 5001
+        assert csms.wait_for(lambda: any(m.payload.get("transaction_id") == upstream_id
+                                         for m in csms.messages(cb, "MeterValues")))
+        values = next(m.payload for m in csms.messages(cb, "MeterValues")
+                      if m.payload.get("transaction_id") == upstream_id)
+        assert values["meter_value"][0]["sampled_value"]  # 1.6 shape, whatever the version
+        units = {v.get("unit") for m in csms.messages(cb, "MeterValues")
+                 for mv in m.payload["meter_value"] for v in mv["sampled_value"]}
+        assert "Volt" not in units and "Amp" not in units
+        answer = csms.call(cb, call.RemoteStopTransaction(transaction_id=upstream_id))
+        assert answer.status == "Accepted"
+        assert csms.wait_for(lambda: csms.messages(cb, "StopTransaction"))
+        assert csms.messages(cb, "StopTransaction")[0].payload["transaction_id"] == upstream_id
+        # an id the bridge never mapped is refused, never guessed
+        assert csms.call(cb, call.RemoteStopTransaction(transaction_id=local)).status == \
+            "Rejected" or local == upstream_id
+        sessions = _sessions(env["SOAPGW_DATABASE_URL"])
+        with sessions() as db:
+            tx = db.get(Transaction, local)
+            assert tx.stop_timestamp is not None and tx.id_tag == "CSMS-ONLY"
+            origins = {t.origin for t in db.scalars(select(Task))}
+        assert origins == {"upstream"}
+        listing = soapgw_command("tasks", "list", env=env)
+        assert "\tupstream\t" in listing.stdout
+    finally:
+        sim.stop(finish_sessions=False)
