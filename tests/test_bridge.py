@@ -201,3 +201,89 @@ def test_live_session_of_a_simulated_station(csms, bridged, version):
         assert "\tupstream\t" in listing.stdout
     finally:
         sim.stop(finish_sessions=False)
+
+
+def _operations():
+    from ocpp.v16 import call
+    later = "2099-01-01T00:00:00Z"
+    profile = {"chargingProfileId": 9, "stackLevel": 0,
+               "chargingProfilePurpose": "TxDefaultProfile", "chargingProfileKind": "Absolute",
+               "chargingSchedule": {"chargingRateUnit": "A", "startSchedule":
+                                    "2030-01-01T00:00:00Z", "chargingSchedulePeriod": [
+                                        {"startPeriod": 0, "limit": 16}]}}
+    both = {
+        "CancelReservation": call.CancelReservation(reservation_id=1),
+        "ChangeAvailability": call.ChangeAvailability(connector_id=1, type="Operative"),
+        "ChangeConfiguration": call.ChangeConfiguration(key="MeterValueSampleInterval",
+                                                        value="30"),
+        "ClearCache": call.ClearCache(),
+        "DataTransfer": call.DataTransfer(vendor_id="acme", message_id="m", data="d"),
+        "GetConfiguration": call.GetConfiguration(key=["HeartbeatInterval"]),
+        "GetDiagnostics": call.GetDiagnostics(location="ftp://127.0.0.1/diag/"),
+        "GetLocalListVersion": call.GetLocalListVersion(),
+        "ReserveNow": call.ReserveNow(connector_id=1, expiry_date=later, id_tag="T",
+                                      reservation_id=7),
+        "SendLocalList": call.SendLocalList(list_version=3, update_type="Full",
+                                            local_authorization_list=[]),
+        "UnlockConnector": call.UnlockConnector(connector_id=1),
+        "UpdateFirmware": call.UpdateFirmware(location="ftp://127.0.0.1/fw.bin",
+                                              retrieve_date=later),
+    }
+    only16 = {
+        "ClearChargingProfile": call.ClearChargingProfile(id=9),
+        "GetCompositeSchedule": call.GetCompositeSchedule(connector_id=1, duration=60),
+        "SetChargingProfile": call.SetChargingProfile(connector_id=1,
+                                                      cs_charging_profiles=profile),
+        "TriggerMessage": call.TriggerMessage(requested_message="Heartbeat"),
+    }
+    return both, only16
+
+
+@pytest.mark.parametrize("version", ["1.5", "1.6"])
+def test_every_csms_operation_reaches_the_station(csms, bridged, version):
+    from ocpp.exceptions import NotSupportedError
+    from ocpp.v16 import call
+    from soapgw.simulator import start_simulation
+    csms.start()
+    cb = f"OPS{version[-1]}-0001"
+    base, env = bridged(csms.url, stations=(cb,))
+    sim = start_simulation(base, 1, version, prefix=f"OPS{version[-1]}-", **QUICK)
+    try:
+        assert sim.wait_booted(timeout=20)
+        assert csms.wait_for(lambda: cb in csms.stations and link(env, cb)["connected"])
+        both, only16 = _operations()
+        for action, payload in both.items():
+            answer = csms.call(cb, payload)  # the ocpp package checks it against its schema
+            assert answer is not None, action
+        received = [r.operation for r in sim.received(cb)]
+        assert set(both) <= set(received), received
+        for action, payload in only16.items():
+            if version == "1.5":
+                with pytest.raises(NotSupportedError):
+                    csms.call(cb, payload)
+            else:
+                assert csms.call(cb, payload) is not None, action
+        after = [r.operation for r in sim.received(cb)]
+        if version == "1.5":  # NotSupported: nothing was sent to the station
+            assert not set(only16) & set(after)
+        else:
+            assert set(only16) <= set(after)
+            assert csms.wait_for(lambda: len(csms.messages(cb, "Heartbeat")) >= 1)  # triggered
+        # the link's own keys never reach the station
+        before = len(sim.received(cb))
+        assert csms.call(cb, call.ChangeConfiguration(
+            key="WebSocketPingInterval", value="15")).status == "Accepted"
+        sockets = len(csms.connections)
+        assert csms.call(cb, call.ChangeConfiguration(
+            key="AuthorizationKey", value=b"new secret 123".hex())).status == "Accepted"
+        assert csms.wait_for(lambda: len(csms.connections) > sockets, 20)
+        assert csms.connections[-1] == (cb, "Basic " + __import__("base64").b64encode(
+            f"{cb}:new secret 123".encode()).decode())
+        time.sleep(1)
+        assert len(sim.received(cb)) == before  # not even a GetConfiguration
+        sessions = _sessions(env["SOAPGW_DATABASE_URL"])
+        with sessions() as db:
+            raw = b"".join(e.raw for e in db.scalars(select(JournalEntry)))
+        assert b"new secret 123".hex().encode() not in raw and b"new secret 123" not in raw
+    finally:
+        sim.stop(finish_sessions=False)
