@@ -59,7 +59,10 @@ class Helpers:
         while not self._stopping.is_set():
             process = subprocess.Popen([sys.executable, "-m", "soapgw", *command])
             self.processes[index] = process
-            code = process.wait()
+            # Polled, not wait(): gunicorn's SIGCHLD handler reaps any child (waitpid(-1)),
+            # and a blocking wait() on a child it reaped first was seen never to return.
+            while (code := process.poll()) is None:
+                self._stopping.wait(0.5)
             if self._stopping.wait(self.RESTART_DELAY):
                 return
             log.warning("soapgw %s exited with %s: restarting it", " ".join(command), code)

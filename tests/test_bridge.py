@@ -287,3 +287,77 @@ def test_every_csms_operation_reaches_the_station(csms, bridged, version):
         assert b"new secret 123".hex().encode() not in raw and b"new secret 123" not in raw
     finally:
         sim.stop(finish_sessions=False)
+
+
+def test_basic_auth_refused_then_accepted_and_a_dead_callback(csms, bridged):
+    from ocpp.exceptions import GenericError
+    from ocpp.v16 import call
+    csms.passwords = {"CP 1#%": "pw:1"}
+    csms.start()
+    cb = "CP 1#%"  # percent-encoded in the URL, decoded back by the CSMS
+    base, env = bridged(csms.url, stations=(cb,))
+    assert wait(lambda: "401" in (link(env, cb)["last_error"] or ""))
+    assert csms.refused[0] == (cb, 401) and not link(env, cb)["connected"]
+    result = soapgw_command("upstream", "password", cb, env=env, input="pw:1\n")
+    assert result.returncode == 0, result.stderr
+    assert wait(lambda: link(env, cb)["connected"], 20)  # no restart, no long backoff
+    assert csms.connections[-1][1] == "Basic " + __import__("base64").b64encode(
+        f"{cb}:pw:1".encode()).decode()
+    shown = soapgw_command("upstream", "status", env=env).stdout
+    assert "pw:1" not in shown
+    # the station's callback address refuses connections: GenericError with the reason
+    send(base, cb, "Heartbeat", "<cs:heartbeatRequest/>")
+    with pytest.raises(GenericError) as failure:
+        csms.call(cb, call.GetConfiguration())
+    assert "task" in str(failure.value.description)
+
+
+def test_csms_closing_the_socket(csms, bridged):
+    csms.start()
+    base, env = bridged(csms.url)
+    send(base, "CP-1", "BootNotification", BOOT)
+    assert csms.wait_for(lambda: csms.messages("CP-1", "BootNotification"))
+    csms.drop("CP-1")
+    assert csms.wait_for(lambda: len(csms.messages("CP-1", "BootNotification")) == 2, 20)
+    assert csms.messages("CP-1")[-1].action == "BootNotification"  # first on the new socket
+    assert len(csms.connections) == 2
+    assert wait(lambda: link(env, "CP-1")["connected"])
+
+
+def _bridge_pid(database_url: str) -> int | None:
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().split(b"\0")
+            environ = (entry / "environ").read_bytes()
+        except OSError:
+            continue
+        if b"bridge" in command and b"soapgw" in command and \
+                f"SOAPGW_DATABASE_URL={database_url}".encode() in environ:
+            return int(entry.name)
+    return None
+
+
+def test_kill_9_of_the_bridge_with_messages_queued(csms, bridged):
+    csms.start()
+    base, env = bridged(csms.url)
+    assert wait(lambda: link(env, "CP-1")["connected"])
+    csms.stop()
+    send(base, "CP-1", "BootNotification", BOOT)
+    local = int(text_of(send(base, "CP-1", "StartTransaction", START), "transactionId"))
+    for n in range(5):
+        send(base, "CP-1", "MeterValues", meter(local, f"2030-01-01T10:0{n}:30Z", str(200 + n)))
+    assert wait(lambda: link(env, "CP-1")["queue"] >= 6)
+    pid = _bridge_pid(env["SOAPGW_DATABASE_URL"])
+    assert pid is not None
+    os.kill(pid, signal.SIGKILL)
+    send(base, "CP-1", "StopTransaction", stop(local))  # while no bridge runs: in the outbox
+    csms.start()  # serve restarts the bridge; everything goes out, in order, once
+    assert csms.wait_for(lambda: csms.messages("CP-1", "StopTransaction"), 60)
+    got = [(m.action, m.payload) for m in csms.messages("CP-1")]
+    assert [a for a, _ in got] == ["BootNotification", "StartTransaction"] + \
+        ["MeterValues"] * 5 + ["StopTransaction"]
+    assert [p["meter_value"][0]["sampled_value"][0]["value"] for a, p in got
+            if a == "MeterValues"] == [str(200 + n) for n in range(5)]
+    assert {p["transaction_id"] for a, p in got[2:]} == {5001}
