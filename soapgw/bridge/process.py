@@ -21,13 +21,14 @@ from soapgw.bridge.link import Link, LinkConfig
 from soapgw.bridge.store import Store, Writer
 from soapgw.config import Settings
 from soapgw.core import upstream_queue
+from soapgw.core.events import last_id
 from soapgw.core.upstream_secret import PasswordBox, SecretUnreadable
 from soapgw.store import journal
 from soapgw.store.models import ChargeBox, UpstreamStation
 
 log = logging.getLogger(__name__)
 RELOAD = 2.0
-COPY = 0.2
+COPY = 0.01  # a read without lock; the write transaction only when there is something new
 HANDSHAKES = 64  # handshakes under way at once (1,000 stations start without a storm)
 
 
@@ -142,8 +143,9 @@ class Bridge:
                 link.reconfigure(config)
 
     # --- the outbox into the queue ------------------------------------------------------------
-    def _copy(self, db) -> dict[str, int]:
-        counts = upstream_queue.copy_events(db, self.settings.upstream_url is not None)
+    def _copy(self, db, complete: list) -> dict[str, int]:
+        counts = upstream_queue.copy_events(db, self.settings.upstream_url is not None,
+                                            complete=complete)
         records = []
         for cb in counts:
             records += upstream_queue.bound(db, cb, self.settings.upstream_queue_max)
@@ -153,9 +155,17 @@ class Bridge:
         return counts
 
     async def _copy_loop(self) -> None:
+        seen = -1
         while True:
             try:
-                counts = await self.store.write(self._copy)
+                newest = await self.store.read(last_id)
+                if newest == seen:
+                    await asyncio.sleep(COPY)
+                    continue
+                complete = []
+                counts = await self.store.write(self._copy, complete)
+                if complete and complete[0]:
+                    seen = newest
             except Exception:  # noqa: BLE001
                 log.exception("bridge: copying the outbox failed")
                 counts = {}

@@ -82,11 +82,15 @@ def bridged_ids(db: Db, charge_box_ids: set[str], default_url: bool) -> set[str]
     return chosen
 
 
-def copy_events(db: Db, default_url: bool, limit: int = 2000) -> dict[str, int]:
+def copy_events(db: Db, default_url: bool, limit: int = 2000,
+                complete: list | None = None) -> dict[str, int]:
     """Copy the outbox's new station messages of bridged stations into the queue; returns how
-    many each station got (its cached boot counts as one)."""
+    many each station got (its cached boot counts as one). ``complete`` (a list) gets True
+    appended when nothing is left to copy."""
     after = cursor(db)
     events = read(db, after=after, limit=limit, types=[EventType.STATION_MESSAGE.value])
+    if complete is not None:
+        complete.append(len(events) < limit)
     if not events:
         return {}
     bridged = bridged_ids(db, {e.charge_box_id for e in events if e.charge_box_id}, default_url)
