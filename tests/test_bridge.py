@@ -361,3 +361,34 @@ def test_kill_9_of_the_bridge_with_messages_queued(csms, bridged):
     assert [p["meter_value"][0]["sampled_value"][0]["value"] for a, p in got
             if a == "MeterValues"] == [str(200 + n) for n in range(5)]
     assert {p["transaction_id"] for a, p in got[2:]} == {5001}
+
+
+@pytest.mark.parametrize("version", ["1.5", "1.6"])
+def test_node_soap_station_session_reaches_the_csms_in_16_shape(csms, bridged, version):
+    """A station built with node-soap from the official WSDLs (tests/interop): every message of
+    its session reaches the CSMS, OCPP 1.5 in 1.6 shape (values -> sampledValue, Amp -> A,
+    transactionData/values -> the transactionData list)."""
+    import shutil
+    from test_inbound_interop import _node_client_skip_reason, run_node_session
+    if _node_client_skip_reason():
+        pytest.skip(_node_client_skip_reason())
+    assert shutil.which("node")
+    csms.start()
+    cb = f"NODE-{version}"
+    base, env = bridged(csms.url, stations=(cb,))
+    assert wait(lambda: link(env, cb)["connected"])
+    session = run_node_session(version, base, cb)
+    boot = session["results"]["BootNotification"]
+    assert int(boot.get("interval") or boot["heartbeatInterval"]) == 77  # the CSMS decided
+    assert csms.wait_for(lambda: csms.messages(cb, "DiagnosticsStatusNotification"), 20)
+    got = {m.action: m.payload for m in csms.messages(cb)}
+    assert set(got) == {"BootNotification", "Heartbeat", "StatusNotification", "Authorize",
+                        "StartTransaction", "MeterValues", "StopTransaction", "DataTransfer",
+                        "FirmwareStatusNotification", "DiagnosticsStatusNotification"}
+    assert session["results"]["DataTransfer"]["data"] == "from the CSMS"
+    readings = got["MeterValues"]["meter_value"][0]["sampled_value"]
+    assert [r.get("unit") for r in readings] == ["Wh", "A"]
+    assert got["MeterValues"]["transaction_id"] == 5001
+    assert got["StopTransaction"]["transaction_id"] == 5001
+    end = got["StopTransaction"]["transaction_data"]
+    assert end[0]["sampled_value"][0]["value"] == "6000"

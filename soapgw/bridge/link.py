@@ -375,7 +375,8 @@ class Link:
         local = (row.response or {}).get("transactionId")
         known = await self.store.read(upstream_queue.upstream_start, self.charge_box_id, key)
         if known is not None and known.csms_id is not None:  # answered live (advisor)
-            self.writer.later(upstream_queue.link_local, self.charge_box_id, key, local)
+            # committed before the next message: a MeterValues right behind needs the id
+            await self.store.write(upstream_queue.link_local, self.charge_box_id, key, local)
             self.writer.acknowledged(row.id)
             return
         try:
