@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from soapgw.bridge.advisor import BridgeAdvisor
 from soapgw.config import Settings
 from soapgw.core.central_system import CentralSystem
 from soapgw.core.commands.runner import Sender, TaskRunner
@@ -36,8 +37,12 @@ class Gateway:
         engine = make_engine(settings.database_url)
         sessions = make_session_factory(engine)
         events = EventPublisher()
+        # Decision messages of bridged stations are asked of the upstream central system
+        # through the bridge process (soapgw.bridge.advisor) when the bridge is configured.
+        advisors = ([BridgeAdvisor(settings.instance_path, settings.upstream_answer_timeout)]
+                    if settings.upstream_url else [])
         return cls(settings, engine, sessions, events,
-                   CentralSystem(settings, events=events),
+                   CentralSystem(settings, events=events, advisors=advisors),
                    TaskRunner(sessions, settings, sender or SoapSender(settings), max_workers,
                               events=events),
                    Housekeeper(sessions, settings))

@@ -21,7 +21,7 @@ from soapgw.store.database import make_engine
 from soapgw.store.migrate import upgrade
 from soapgw.core.housekeeping import Housekeeper
 from soapgw.simulator import cli as simulator_cli
-from soapgw import cli_tasks
+from soapgw import cli_tasks, cli_upstream
 from soapgw.store.models import ChargeBox, IdTag
 from soapgw.web import cli as web_cli
 
@@ -198,6 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
     housekeep.add_argument("--once", action="store_true", help="one round, then exit")
     housekeep.set_defaults(handler=cmd_housekeep)
     cli_tasks.register(commands)  # call, tasks
+    cli_upstream.register(commands)  # upstream, bridge
     web_cli.register(commands)  # admin
     simulator_cli.register(commands)  # simulate
     return parser

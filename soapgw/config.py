@@ -47,6 +47,28 @@ def _url(env, name: str) -> str | None:
     return raw.rstrip("/")
 
 
+def _ws_url(env, name: str) -> str | None:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return None
+    reason = ws_url_problem(raw)
+    if reason:
+        raise ConfigError(f"{name}={raw!r} {reason}")
+    return raw.rstrip("/")
+
+
+def ws_url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be an OCPP-J central system's base URL, or None."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("ws", "wss") or not parts.hostname:
+        return "is not a ws:// or wss:// URL with a host"
+    if parts.query or parts.fragment:
+        return "must have no query or fragment (the station's id is appended to its path)"
+    if parts.username or parts.password:
+        return "must not hold credentials (use soapgw upstream password ID)"
+    return None
+
+
 MAX_TIMEOUT = 3600.0  # seconds; the settings page allows the same range
 
 
@@ -148,6 +170,14 @@ class Settings:
     station_auth: str = "optional"  # off | optional | required
     station_networks: tuple = ()  # default source networks of stations without their own
     client_cert_header: str | None = None  # set by a trusted TLS proxy: certificate subject
+    # The OCPP-J upstream bridge (soapgw.bridge): the central system's base URL, its CA, the
+    # durable queue's bound per station, how long a decision waits for the upstream answer,
+    # WebSocket pings.
+    upstream_url: str | None = None
+    upstream_ca: Path | None = None
+    upstream_queue_max: int = 10_000
+    upstream_answer_timeout: float = 5.0
+    upstream_ping_interval: int = 30
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> "Settings":
@@ -173,6 +203,11 @@ class Settings:
             station_auth=_station_auth(env),
             station_networks=_networks(env, "SOAPGW_STATION_NETWORKS"),
             client_cert_header=_header_name(env, "SOAPGW_CLIENT_CERT_HEADER"),
+            upstream_url=_ws_url(env, "SOAPGW_UPSTREAM_URL"),
+            upstream_ca=_file(env, "SOAPGW_UPSTREAM_CA"),
+            upstream_queue_max=_int(env, "SOAPGW_UPSTREAM_QUEUE_MAX", 10_000, 10, 10_000_000),
+            upstream_answer_timeout=_seconds(env, "SOAPGW_UPSTREAM_ANSWER_TIMEOUT", 5.0, 60.0),
+            upstream_ping_interval=_int(env, "SOAPGW_UPSTREAM_PING_INTERVAL", 30, 0, 3600),
         )
 
 

@@ -1,5 +1,6 @@
 """``soapgw serve``: gunicorn sync workers in the foreground, with the gateway's helper
-processes beside them (``soapgw housekeep``); SIGTERM stops it all cleanly."""
+processes beside them (``soapgw housekeep``, and ``soapgw bridge`` when SOAPGW_UPSTREAM_URL
+is set); SIGTERM stops it all cleanly."""
 from __future__ import annotations
 
 import gc
@@ -86,7 +87,10 @@ class Helpers:
         while not self._stopping.is_set():
             process = subprocess.Popen([sys.executable, "-m", "soapgw", *command])
             self.processes[index] = process
-            code = process.wait()
+            # Polled, not wait(): gunicorn's SIGCHLD handler reaps any child (waitpid(-1)),
+            # and a blocking wait() on a child it reaped first was seen never to return.
+            while (code := process.poll()) is None:
+                self._stopping.wait(0.5)
             if self._stopping.wait(self.RESTART_DELAY):
                 return
             log.warning("soapgw %s exited with %s: restarting it", " ".join(command), code)
@@ -140,11 +144,30 @@ def _request_head(request) -> bytes:
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace")
 
 
+def prepare_bridge(settings: Settings) -> bool:
+    """Whether the OCPP-J bridge runs beside the workers; its outbox cursor is registered
+    before the first message can come in (or forgotten when no station is bridged)."""
+    from sqlalchemy import select
+
+    from soapgw.core.upstream_queue import prepare
+    from soapgw.store.database import make_engine, make_session_factory
+    from soapgw.store.models import UpstreamStation
+    engine = make_engine(settings.database_url)
+    try:
+        with make_session_factory(engine).begin() as db:
+            own_urls = db.scalar(select(UpstreamStation.charge_box_id).where(
+                UpstreamStation.url.is_not(None)).limit(1)) is not None
+            prepare(db, settings.upstream_url is not None or own_urls)
+    finally:
+        engine.dispose()
+    return settings.upstream_url is not None
+
+
 def serve(settings: Settings, host: str, port: int, workers: int) -> None:
     problem = local_proxy_problem(settings, host)
     if problem:
         raise ConfigError(problem)
-    helpers = Helpers([["housekeep"]])
+    helpers = Helpers([["housekeep"]] + ([["bridge"]] if prepare_bridge(settings) else []))
     GatewayServer(settings, {
         "when_ready": helpers.start,
         "on_exit": helpers.stop,

@@ -442,3 +442,77 @@ class EventConsumer(Base):
     name: Mapped[str] = mapped_column(String(80), primary_key=True)
     last_event_id: Mapped[int] = mapped_column(BigInteger, default=0)
     updated_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class UpstreamStation(Base):
+    """A station's link to the OCPP-J central system of the bridge (soapgw.bridge): what the
+    operator set (on/off, a URL of its own, the Basic-auth password, encrypted) and what the
+    bridge reports (connected since / down since, last error, the central system's answer to
+    the latest BootNotification). Keyed by chargeBoxId: it may be set before the station is
+    registered."""
+
+    __tablename__ = "upstream_station"
+
+    charge_box_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    url: Mapped[str | None] = mapped_column(BoundedString(2048))
+    password: Mapped[bytes | None] = mapped_column(LargeBinary)  # Fernet token, never shown
+    ping_interval: Mapped[int | None] = mapped_column(Integer)  # WebSocketPingInterval
+    changed_at: Mapped[datetime] = mapped_column(default=now)  # operator's settings
+    connected: Mapped[bool] = mapped_column(Boolean, default=False)
+    state_since: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[datetime | None]
+    boot_status: Mapped[str | None] = mapped_column(String(20))
+    boot_request: Mapped[str | None] = mapped_column(Text)  # the cached BootNotification
+
+
+class UpstreamQueued(Base):
+    """A station's message waiting to go to the upstream central system, in order. Copied
+    from the event outbox (``station.message``), which holds it from the commit that
+    journaled it; deleted once the central system answered it (or dropped, journaled)."""
+
+    __tablename__ = "upstream_queue"
+    __table_args__ = (Index("ix_upstream_queue_station", "charge_box_id", "id"),
+                      {"sqlite_autoincrement": True})
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
+                                    primary_key=True)
+    charge_box_id: Mapped[str] = mapped_column(String(255))
+    event_id: Mapped[int] = mapped_column(BigInteger)
+    action: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[str] = mapped_column(Text)  # the OCPP-J 1.6 request
+    response: Mapped[str | None] = mapped_column(Text)  # what soapgw answered the station
+    decided_by: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime]  # when the station sent it
+
+
+class UpstreamTransaction(Base):
+    """soapgw's transaction id <-> the upstream central system's, found by the start's values
+    (connector, idTag, timestamp, meterStart: what makes a start unique in soapgw)."""
+
+    __tablename__ = "upstream_transaction"
+    __table_args__ = (UniqueConstraint("charge_box_id", "start_key"),
+                      Index("ix_upstream_transaction_local", "charge_box_id", "local_id"),
+                      Index("ix_upstream_transaction_csms", "charge_box_id", "csms_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    charge_box_id: Mapped[str] = mapped_column(String(255))
+    start_key: Mapped[str] = mapped_column(String(400))
+    local_id: Mapped[int | None] = mapped_column(Integer)
+    csms_id: Mapped[int | None] = mapped_column(Integer)
+    id_tag_status: Mapped[str | None] = mapped_column(String(20))  # the upstream verdict
+    created_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class UpstreamIdTag(Base):
+    """The upstream central system's latest idTagInfo per tag: the authorization cache used
+    while its link is down."""
+
+    __tablename__ = "upstream_id_tag"
+
+    id_tag: Mapped[str] = mapped_column(String(255), primary_key=True)
+    status: Mapped[str] = mapped_column(String(20))
+    expiry_date: Mapped[datetime | None]
+    parent_id_tag: Mapped[str | None] = mapped_column(String(255))
+    updated_at: Mapped[datetime] = mapped_column(default=now)

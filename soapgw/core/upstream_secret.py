@@ -1,0 +1,67 @@
+"""The upstream Basic-auth passwords, encrypted at rest (Fernet: AES-128-CBC + HMAC-SHA256).
+
+The key is ``SOAPGW_UPSTREAM_SECRET`` (a Fernet key) or one generated once into the instance
+folder (``upstream.key``, mode 0600), so a copy of the database alone (a backup, a shared
+PostgreSQL) reveals no password. The CLI that stores a password and the bridge that sends it
+must see the same key: same instance folder, or the same variable.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from cryptography.fernet import Fernet, InvalidToken
+
+from soapgw.config import ConfigError
+
+KEY_FILE = "upstream.key"
+KEY_VARIABLE = "SOAPGW_UPSTREAM_SECRET"
+
+
+class SecretUnreadable(Exception):
+    """A stored password cannot be decrypted with this key (another instance's key?)."""
+
+
+def _key(instance_path: Path, env=None) -> bytes:
+    env = os.environ if env is None else env
+    configured = (env.get(KEY_VARIABLE) or "").strip()
+    if configured:
+        try:
+            Fernet(configured)
+        except ValueError:
+            raise ConfigError(f"{KEY_VARIABLE} is not a Fernet key (32 url-safe base64 bytes; "
+                              "make one with: python -c 'from cryptography.fernet import "
+                              "Fernet; print(Fernet.generate_key().decode())')") from None
+        return configured.encode()
+    path = Path(instance_path) / KEY_FILE
+    if not path.exists():  # written under a private name and linked: concurrent first runs agree
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(Fernet.generate_key())
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass
+        finally:
+            temporary.unlink()
+    return path.read_bytes().strip()
+
+
+class PasswordBox:
+    def __init__(self, instance_path: Path, env=None):
+        self._fernet = Fernet(_key(instance_path, env))
+
+    def seal(self, password: bytes) -> bytes:
+        return self._fernet.encrypt(password)
+
+    def open(self, token: bytes) -> bytes:
+        try:
+            return self._fernet.decrypt(token)
+        except InvalidToken:
+            raise SecretUnreadable(
+                "the stored upstream password cannot be decrypted with this instance's key "
+                f"({KEY_VARIABLE} or {KEY_FILE}): set it again with soapgw upstream password"
+            ) from None

@@ -1,0 +1,143 @@
+"""The bridge's parts without sockets: URLs, backoff, the queue filled from the outbox and
+its bound, the transaction id map, the CLI on a fresh database."""
+from __future__ import annotations
+
+import json
+import random
+from urllib.parse import unquote, urlsplit
+
+import pytest
+from sqlalchemy import select
+
+from soapgw.bridge.addressing import basic_auth, station_url
+from soapgw.bridge.backoff import Backoff
+from soapgw.core import upstream, upstream_queue
+from soapgw.core.enums import EventType
+from soapgw.core.events import NewEvent, publish
+from soapgw.core.upstream_secret import PasswordBox
+from soapgw.store.models import JournalEntry, UpstreamStation
+
+from conftest import command_env, soapgw_command
+
+
+@pytest.mark.smoke
+@pytest.mark.parametrize("cb", ["CP-1", "a b#c%d/e?f", "ünï"])
+def test_station_url_keeps_the_base_path_and_decodes_to_the_id(cb):
+    url = station_url("wss://csms.example:8443/ocpp/v16/", cb)
+    parts = urlsplit(url)
+    assert parts.path.startswith("/ocpp/v16/") and not parts.query and not parts.fragment
+    assert unquote(parts.path.rsplit("/", 1)[1]) == cb
+    assert basic_auth("CP-1", b"pw") == "Basic Q1AtMTpwdw=="
+
+
+@pytest.mark.smoke
+def test_backoff_grows_with_jitter_and_is_capped():
+    backoff = Backoff(random.Random(1))
+    delays = [backoff.next_delay() for _ in range(12)]
+    assert delays[0] <= 1.0 and max(delays) <= 300 and delays[8] > delays[1]
+    backoff.connected()
+    assert max(backoff.next_delay() for _ in range(12)) <= 30  # the CSMS was there before
+    assert backoff.next_delay(refused=True) >= 240  # 401/404: long, no storm
+
+
+def _message(cb, action, request, response=None, decided=None):
+    payload = {"action": action, "request": request, "response": response or {}}
+    if decided:
+        payload["decidedBy"] = decided
+    return NewEvent(EventType.STATION_MESSAGE, cb, payload)
+
+
+@pytest.mark.smoke
+def test_queue_from_the_outbox_bounded_meter_values_first(gateway, seed):
+    seed.station("CP-1")
+    seed.station("CP-OFF")
+    with gateway.sessions.begin() as db:
+        upstream.set_enabled(db, ["CP-OFF"], False)
+        upstream_queue.cursor(db)
+        meter = {"connectorId": 1, "meterValue": [{"timestamp": "2030-01-01T00:00:00Z",
+                                                    "sampledValue": [{"value": "1"}]}]}
+        publish(db, [
+            _message("CP-1", "BootNotification", {"chargePointVendor": "V",
+                                                  "chargePointModel": "M"}),
+            _message("CP-1", "Authorize", {"idTag": "T"}),
+            _message("CP-1", "StatusNotification", {"connectorId": 1, "status": "Available",
+                                                    "errorCode": "NoError"}),
+            *[_message("CP-1", "MeterValues", meter) for _ in range(4)],
+            _message("CP-1", "DataTransfer", {"vendorId": "v"}, {"status": "Accepted"},
+                     decided="upstream"),
+            _message("CP-1", "Heartbeat", {}),
+            _message("CP-OFF", "Heartbeat", {}),
+        ])
+    with gateway.sessions.begin() as db:
+        counts = upstream_queue.copy_events(db, default_url=True)
+        dropped = upstream_queue.bound(db, "CP-1", 3)
+        from soapgw.store import journal
+        journal.write(db, dropped)
+    assert counts == {"CP-1": 7}  # boot cached, Authorize and decided DataTransfer not queued
+    with gateway.sessions() as db:
+        rows = upstream_queue.queued(db, "CP-1")
+        boot = db.get(UpstreamStation, "CP-1").boot_request
+        drops = db.scalars(select(JournalEntry.action)).all()
+        assert not upstream_queue.queued(db, "CP-OFF")
+    assert [r.action for r in rows] == ["StatusNotification", "MeterValues", "Heartbeat"]
+    assert json.loads(boot)["chargePointVendor"] == "V"
+    assert drops == ["Dropped:MeterValues"] * 3
+
+
+@pytest.mark.smoke
+def test_transaction_map_both_ways(gateway):
+    start = {"connectorId": 1, "idTag": "T", "timestamp": "2030-01-01T10:00:00.000Z",
+             "meterStart": 5}
+    key = upstream_queue.start_key(start)
+    assert key == upstream_queue.start_key(dict(start, timestamp="2030-01-01T10:00:00Z"))
+    with gateway.sessions.begin() as db:
+        upstream_queue.record_start(db, "CP-1", key, 9001, "Accepted")  # answered live
+        upstream_queue.link_local(db, "CP-1", key, 17)  # then soapgw's id is known
+    with gateway.sessions() as db:
+        assert upstream_queue.csms_id_of(db, "CP-1", 17) == 9001
+        assert upstream_queue.local_id_of(db, "CP-1", 9001) == 17
+        assert upstream_queue.local_id_of(db, "CP-1", 9002) is None
+        assert upstream_queue.local_id_of(db, "CP-2", 9001) is None
+
+
+@pytest.mark.smoke
+def test_passwords_are_sealed(tmp_path):
+    box = PasswordBox(tmp_path)
+    token = box.seal(b"s3cret")
+    assert b"s3cret" not in token and box.open(token) == b"s3cret"
+    assert (tmp_path / "upstream.key").stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.smoke
+def test_upstream_commands_on_a_fresh_database(tmp_path):
+    env = command_env(f"sqlite:///{tmp_path / 'fresh.db'}",
+                      SOAPGW_INSTANCE_PATH=str(tmp_path / "instance"))
+    assert soapgw_command("upstream", "off", "CP-1", "CP-2", env=env).returncode == 0
+    assert soapgw_command("upstream", "on", "CP-2", env=env).returncode == 0
+    assert soapgw_command("upstream", "url", "CP-1", "wss://h.example/base/", env=env) \
+        .returncode == 0
+    bad = soapgw_command("upstream", "url", "CP-1", "https://h.example", env=env)
+    assert bad.returncode == 2 and "ws://" in bad.stderr
+    piped = soapgw_command("upstream", "password", "CP-1", env=env, input="from stdin\n")
+    assert piped.returncode == 0
+    wins = soapgw_command("upstream", "password", "CP-2", env={
+        **env, "SOAPGW_UPSTREAM_PASSWORD": "from env"}, input="ignored\n")
+    assert wins.returncode == 0
+    assert soapgw_command("chargebox", "add", "CP-1", "CP-2", env=env).returncode == 0
+    text = soapgw_command("upstream", "status", env=env)
+    lines = text.stdout.splitlines()
+    assert text.returncode == 0
+    assert lines[0].split("\t") == ["charge_box_id", "connected", "since", "queue", "oldest",
+                                    "last_error"]
+    assert [line.split("\t")[:2] for line in lines[1:]] == [["CP-1", "no"], ["CP-2", "no"]]
+    rows = json.loads(soapgw_command("upstream", "status", "--json", env=env).stdout)
+    assert rows[0]["connected"] is False and set(rows[0]) == {
+        "charge_box_id", "connected", "since", "queue", "oldest", "last_error"}
+    assert "from stdin" not in text.stdout
+    from soapgw.store.database import make_engine, make_session_factory
+    with make_session_factory(make_engine(env["SOAPGW_DATABASE_URL"]))() as db:
+        links = {r.charge_box_id: r for r in db.scalars(select(UpstreamStation))}
+    box = PasswordBox(tmp_path / "instance")
+    assert box.open(links["CP-1"].password) == b"from stdin"
+    assert box.open(links["CP-2"].password) == b"from env"
+    assert links["CP-1"].url == "wss://h.example/base" and links["CP-1"].enabled is False
