@@ -99,7 +99,7 @@ def test_operator_session_in_a_browser(site, page):
                "</cs:statusNotificationRequest>")
     page.reload()
     expect(page.locator("h1 .badge")).to_have_text("online")
-    expect(page.locator("table.props").first).to_contain_text("Browser 1")
+    expect(page.locator("table.props", has_text="OCPP version")).to_contain_text("Browser 1")
     expect(page.locator("#endpoint_address")).to_have_value("http://192.0.2.50:8080/ocpp")
     shot(page, "03-charge-point")
     page.click("nav >> text=Charge points")
