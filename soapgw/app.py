@@ -7,11 +7,13 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from soapgw import api
 from soapgw.config import Settings
 from soapgw.core.central_system import CentralSystem
 from soapgw.core.commands.runner import Sender, TaskRunner
 from soapgw.core.events import EventPublisher
 from soapgw.core.housekeeping import Housekeeper
+from soapgw.http_out.authorizer import authorization_advisors
 from soapgw.soap_in.endpoint import CentralSystemEndpoint
 from soapgw.soap_out.client import SoapSender
 from soapgw.store.database import make_engine, make_session_factory, writer_lock
@@ -37,7 +39,8 @@ class Gateway:
         sessions = make_session_factory(engine)
         events = EventPublisher()
         return cls(settings, engine, sessions, events,
-                   CentralSystem(settings, events=events),
+                   CentralSystem(settings, events=events,
+                                 advisors=authorization_advisors(settings, sessions)),
                    TaskRunner(sessions, settings, sender or SoapSender(settings), max_workers,
                               events=events),
                    Housekeeper(sessions, settings))
@@ -60,5 +63,7 @@ def create_app(settings: Settings | None = None, gateway: Gateway | None = None)
     gateway = gateway or Gateway.from_settings(settings or Settings.from_env())
     soap = CentralSystemEndpoint(gateway.settings, gateway.engine, gateway.central_system,
                                  writer_lock(gateway.engine))
-    return PathDispatcher(soap, create_web_app(gateway.settings, gateway.sessions,
-                                               gateway.task_runner, gateway.events))
+    web = create_web_app(gateway.settings, gateway.sessions, gateway.task_runner,
+                         gateway.events)
+    api.init_app(web)  # the JSON API in the same Flask app, under /api
+    return PathDispatcher(soap, web)

@@ -2,6 +2,7 @@
 processes beside them (``soapgw housekeep``); SIGTERM stops it all cleanly."""
 from __future__ import annotations
 
+import dataclasses
 import gc
 import logging
 import subprocess
@@ -75,8 +76,14 @@ class Helpers:
                 process.kill()
 
 
-def serve(settings: Settings, host: str, port: int, workers: int) -> None:
-    helpers = Helpers([["housekeep"]])
+def serve(settings: Settings, host: str, port: int, workers: int,
+          stream_port: int | None = None) -> None:
+    """Gunicorn sync workers for stations, the UI and the API; beside them housekeeping, the
+    webhook dispatcher and (``stream_port``) the event stream server."""
+    stream_port = settings.stream_port or stream_port or None
+    helpers = Helpers([["housekeep"], ["dispatch"]] + (
+        [["stream", "--host", host, "--port", str(stream_port)]] if stream_port else []))
+    settings = dataclasses.replace(settings, stream_port=stream_port)
     GatewayServer(settings, {
         "when_ready": helpers.start,
         "on_exit": helpers.stop,
@@ -91,3 +98,4 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> None:
         "loglevel": "info",
         "proc_name": "soapgw",
     }).run()
+
