@@ -103,7 +103,8 @@ def test_errors_are_problem_details_never_html(api, live_url, web_session_cookie
     assert {e["field"] for e in invalid["errors"]} == {"idTag", "maxActiveTransactions"}
     bad_query = problem(api.get("/api/v1/transactions?limit=100000"), 400)
     assert bad_query["errors"][0]["field"] == "query.limit"
-    problem(api.get("/api/v1/transactions?cursor=garbage"), 400)
+    assert problem(api.get("/api/v1/transactions?cursor=garbage"), 400)["errors"][0][
+        "field"] == "query.cursor"
     # a signed-in web UI session is no credential for the API, and no CSRF token is needed
     problem(api.as_(None).get("/api/v1", cookies=web_session_cookie), 401)
 

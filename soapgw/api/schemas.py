@@ -7,9 +7,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from soapgw.core.enums import EventType, values
+
 Scope = Literal["read", "operate", "admin"]
 RegistrationStatus = Literal["Accepted", "Pending", "Rejected"]
-ChargeBoxId = Field(min_length=1, max_length=255)
+# printable, without spaces at either end (core.identifiers says the same, in words)
+IDENTIFIER = r"^[^\x00-\x1f\x7f\s]([^\x00-\x1f\x7f]*[^\x00-\x1f\x7f\s])?$"
+ChargeBoxId = Field(min_length=1, max_length=255, pattern=IDENTIFIER)
+EventTypeName = Literal[tuple(values(EventType))]  # the outbox's event types
 
 
 class Strict(BaseModel):
@@ -40,8 +45,9 @@ Links = dict[str, str]
 
 class PageQuery(Strict):
     limit: int = Field(50, ge=1, le=500, description="items per page")
-    cursor: str | None = Field(None, max_length=200,
-                               description="the `nextCursor` of the previous page")
+    cursor: str | None = Field(None, pattern=r"^[0-9]{1,18}$",
+                               description="the `nextCursor` of the previous page (items "
+                                           "after it in the list's order)")
 
 
 class Page(Strict):
@@ -155,7 +161,7 @@ class TagQuery(PageQuery):
 
 
 class TagFields(Strict):
-    parentIdTag: str | None = Field(None, max_length=20)
+    parentIdTag: str | None = Field(None, max_length=20, pattern=IDENTIFIER)
     expiryDate: datetime | None = None
     maxActiveTransactions: int = Field(1, ge=0, le=1000, description="0: no limit")
     blocked: bool = False
@@ -163,7 +169,7 @@ class TagFields(Strict):
 
 
 class TagCreate(TagFields):
-    idTag: str = Field(min_length=1, max_length=20)
+    idTag: str = Field(min_length=1, max_length=20, pattern=IDENTIFIER)
 
 
 class TagUpdate(Strict):
@@ -375,12 +381,14 @@ class Settings(Strict):
 
 
 class SettingsUpdate(Strict):
-    heartbeatInterval: int | None = None
-    autoRegister: bool | None = None
-    journalRetentionDays: int | None = None
-    eventRetentionDays: int | None = None
-    connectTimeout: float | None = None
-    operationTimeout: float | None = None
+    """Only the settings given change (none of them may be null)."""
+
+    heartbeatInterval: int = Field(None, ge=1, le=7 * 86400)
+    autoRegister: bool = Field(None)
+    journalRetentionDays: int = Field(None, ge=0, le=3650)
+    eventRetentionDays: int = Field(None, ge=0, le=3650)
+    connectTimeout: float = Field(None, gt=0, le=3600)
+    operationTimeout: float = Field(None, gt=0, le=3600)
 
 
 # --- events ----------------------------------------------------------------------------------
@@ -401,7 +409,8 @@ class EventPage(Strict):
 
 class EventQuery(Strict):
     after: int = Field(0, ge=0, le=2 ** 62, description="events with a greater id")
-    type: list[str] | None = Field(None, max_length=20, description="event types (repeat)")
+    type: list[EventTypeName] | None = Field(None, max_length=20,
+                                             description="event types (repeat)")
     station: str | None = Field(None, max_length=255)
     limit: int = Field(100, ge=1, le=1000)
 
@@ -432,15 +441,17 @@ class WebhookPage(Page):
 
 
 class WebhookCreate(Strict):
-    url: str = Field(min_length=1, max_length=2048)
-    types: list[str] = Field(default_factory=list, max_length=100)
+    url: str = Field(min_length=1, max_length=2048, pattern=r"^https?://[^/?#\s]+",
+                     description="http(s); loopback, private and link-local addresses are "
+                                 "refused unless SOAPGW_WEBHOOK_ALLOWED_NETWORKS allows them")
+    types: list[EventTypeName] = Field(default_factory=list, max_length=100)
     stations: list[str] = Field(default_factory=list, max_length=1000)
     description: str | None = Field(None, max_length=1000)
 
 
 class WebhookUpdate(Strict):
-    url: str | None = Field(None, min_length=1, max_length=2048)
-    types: list[str] | None = Field(None, max_length=100)
+    url: str | None = Field(None, min_length=1, max_length=2048, pattern=r"^https?://[^/?#\s]+")
+    types: list[EventTypeName] | None = Field(None, max_length=100)
     stations: list[str] | None = Field(None, max_length=1000)
     description: str | None = Field(None, max_length=1000)
     active: bool | None = Field(None, description="false pauses, true resumes")
@@ -492,7 +503,7 @@ class TokenList(Strict):
 
 
 class TokenCreate(Strict):
-    name: str = Field(min_length=1, max_length=80)
+    name: str = Field(min_length=1, max_length=80, pattern=IDENTIFIER)
     scope: Scope = "read"
 
 
