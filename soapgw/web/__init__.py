@@ -61,8 +61,8 @@ def create_web_app(settings: Settings, sessions: sessionmaker[Session], task_run
 
 
 def _register_pages(app: Flask) -> None:
-    from soapgw.web import (dashboard, journal, operations, reservations, settings_page,
-                            stations, tags, transactions)
+    from soapgw.web import (api_access, dashboard, journal, operations, reservations,
+                            settings_page, stations, tags, transactions)
     for module in (dashboard, stations, tags, transactions, reservations, journal,
-                   settings_page, operations):
+                   settings_page, operations, api_access):
         app.register_blueprint(module.bp)
