@@ -80,6 +80,10 @@ def serve(settings: Settings, host: str, port: int, workers: int,
           stream_port: int | None = None) -> None:
     """Gunicorn sync workers for stations, the UI and the API; beside them housekeeping, the
     webhook dispatcher and (``stream_port``) the event stream server."""
+    # Import the application's modules here, before gunicorn binds and forks: each worker
+    # then only builds the app (tens of ms) instead of importing Flask, spyne, zeep, pydantic
+    # and the API models itself (about a second on a busy machine, while requests wait).
+    import soapgw.app  # noqa: F401
     stream_port = settings.stream_port or stream_port or None
     helpers = Helpers([["housekeep"], ["dispatch"]] + (
         [["stream", "--host", host, "--port", str(stream_port)]] if stream_port else []))

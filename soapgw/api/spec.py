@@ -136,8 +136,6 @@ def openapi():
     return Response(json.dumps(document()), mimetype="application/json")
 
 
-openapi.api_public = True
-
 _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>soapgw API</title>
 <link rel="stylesheet" href="{css}"></head>
