@@ -8,11 +8,13 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from soapgw.bridge.advisor import BridgeAdvisor
+from soapgw import api
 from soapgw.config import Settings
 from soapgw.core.central_system import CentralSystem
 from soapgw.core.commands.runner import Sender, TaskRunner
 from soapgw.core.events import EventPublisher
 from soapgw.core.housekeeping import Housekeeper
+from soapgw.http_out.authorizer import authorization_advisors
 from soapgw.soap_in.endpoint import CentralSystemEndpoint
 from soapgw.soap_out.client import SoapSender
 from soapgw.store.database import make_engine, make_session_factory, writer_lock
@@ -42,7 +44,8 @@ class Gateway:
         advisors = ([BridgeAdvisor(settings.instance_path, settings.upstream_answer_timeout)]
                     if settings.upstream_url else [])
         return cls(settings, engine, sessions, events,
-                   CentralSystem(settings, events=events, advisors=advisors),
+                   CentralSystem(settings, events=events,
+                                 advisors=advisors + authorization_advisors(settings, sessions)),
                    TaskRunner(sessions, settings, sender or SoapSender(settings), max_workers,
                               events=events),
                    Housekeeper(sessions, settings))
@@ -70,5 +73,7 @@ def create_app(settings: Settings | None = None, gateway: Gateway | None = None)
     gateway = gateway or Gateway.from_settings(settings or Settings.from_env())
     soap = CentralSystemEndpoint(gateway.settings, gateway.engine, gateway.central_system,
                                  writer_lock(gateway.engine))
-    return PathDispatcher(soap, create_web_app(gateway.settings, gateway.sessions,
-                                               gateway.task_runner, gateway.events))
+    web = create_web_app(gateway.settings, gateway.sessions, gateway.task_runner,
+                         gateway.events)
+    api.init_app(web)  # the JSON API in the same Flask app, under /api
+    return PathDispatcher(soap, web)

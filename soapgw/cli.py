@@ -21,7 +21,7 @@ from soapgw.store.database import make_engine
 from soapgw.store.migrate import upgrade
 from soapgw.core.housekeeping import Housekeeper
 from soapgw.simulator import cli as simulator_cli
-from soapgw import cli_tasks, cli_upstream
+from soapgw import cli_api, cli_tasks, cli_upstream
 from soapgw.store.models import ChargeBox, IdTag
 from soapgw.web import cli as web_cli
 
@@ -29,7 +29,8 @@ from soapgw.web import cli as web_cli
 def cmd_serve(settings: Settings, args) -> int:
     from soapgw.server import serve
     upgrade(make_engine(settings.database_url))
-    serve(settings, host=args.host, port=args.port, workers=args.workers)
+    serve(settings, host=args.host, port=args.port, workers=args.workers,
+          stream_port=args.port + 1 if args.stream_port is None else args.stream_port)
     return 0
 
 
@@ -153,6 +154,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
     serve.add_argument("--workers", type=int, default=2)
+    serve.add_argument("--stream-port", type=int, default=None,
+                       help="port of the live event stream (default: --port + 1; 0: none)")
     serve.set_defaults(handler=cmd_serve)
 
     db = commands.add_parser("db", help="database schema").add_subparsers(dest="db", required=True)
@@ -199,6 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
     housekeep.set_defaults(handler=cmd_housekeep)
     cli_tasks.register(commands)  # call, tasks
     cli_upstream.register(commands)  # upstream, bridge
+    cli_api.register(commands)  # token, webhook, dispatch, stream
     web_cli.register(commands)  # admin
     simulator_cli.register(commands)  # simulate
     return parser

@@ -178,6 +178,15 @@ class Settings:
     upstream_queue_max: int = 10_000
     upstream_answer_timeout: float = 5.0
     upstream_ping_interval: int = 30
+    # REST API and JSON side (soapgw.api, soapgw.http_out): webhooks, live stream, authorizer.
+    webhook_allowed_networks: tuple = ()
+    webhook_timeout: float = 10.0
+    webhook_retry_base: float = 5.0  # seconds before the first retry, doubling
+    webhook_retry_window: float = 86400.0  # retried this long, then the subscription pauses
+    stream_port: int | None = None  # the event stream's own server (soapgw serve sets it)
+    stream_url: str | None = None  # its public URL, when a proxy serves it elsewhere
+    authorize_url: str | None = None
+    authorize_timeout: float = 2.0
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> "Settings":
@@ -208,6 +217,15 @@ class Settings:
             upstream_queue_max=_int(env, "SOAPGW_UPSTREAM_QUEUE_MAX", 10_000, 10, 10_000_000),
             upstream_answer_timeout=_seconds(env, "SOAPGW_UPSTREAM_ANSWER_TIMEOUT", 5.0, 60.0),
             upstream_ping_interval=_int(env, "SOAPGW_UPSTREAM_PING_INTERVAL", 30, 0, 3600),
+            webhook_allowed_networks=_networks(env, "SOAPGW_WEBHOOK_ALLOWED_NETWORKS"),
+            webhook_timeout=_seconds(env, "SOAPGW_WEBHOOK_TIMEOUT", 10.0, 300),
+            webhook_retry_base=_seconds(env, "SOAPGW_WEBHOOK_RETRY_BASE", 5.0),
+            webhook_retry_window=_seconds(env, "SOAPGW_WEBHOOK_RETRY_WINDOW", 86400.0,
+                                          30 * 86400),
+            stream_port=_int(env, "SOAPGW_STREAM_PORT", 0, 0, 65535) or None,
+            stream_url=_url(env, "SOAPGW_STREAM_URL"),
+            authorize_url=_url(env, "SOAPGW_AUTHORIZE_URL"),
+            authorize_timeout=_seconds(env, "SOAPGW_AUTHORIZE_TIMEOUT", 2.0, 60),
         )
 
 

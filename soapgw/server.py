@@ -3,6 +3,7 @@ processes beside them (``soapgw housekeep``, and ``soapgw bridge`` when SOAPGW_U
 is set); SIGTERM stops it all cleanly."""
 from __future__ import annotations
 
+import dataclasses
 import gc
 import logging
 import subprocess
@@ -163,11 +164,24 @@ def prepare_bridge(settings: Settings) -> bool:
     return settings.upstream_url is not None
 
 
-def serve(settings: Settings, host: str, port: int, workers: int) -> None:
+def serve(settings: Settings, host: str, port: int, workers: int,
+          stream_port: int | None = None) -> None:
+    """Gunicorn sync workers for stations, the UI and the API; beside them housekeeping, the
+    webhook dispatcher, the OCPP-J bridge (when configured) and (``stream_port``) the event
+    stream server."""
     problem = local_proxy_problem(settings, host)
     if problem:
         raise ConfigError(problem)
-    helpers = Helpers([["housekeep"]] + ([["bridge"]] if prepare_bridge(settings) else []))
+    # Import the application's modules here, before gunicorn binds and forks: each worker
+    # then only builds the app (tens of ms) instead of importing Flask, spyne, zeep, pydantic
+    # and the API models itself (about a second on a busy machine, while requests wait).
+    import soapgw.app  # noqa: F401
+    stream_port = settings.stream_port or stream_port or None
+    helpers = Helpers([["housekeep"], ["dispatch"]]
+                      + ([["bridge"]] if prepare_bridge(settings) else [])
+                      + ([["stream", "--host", host, "--port", str(stream_port)]]
+                         if stream_port else []))
+    settings = dataclasses.replace(settings, stream_port=stream_port)
     GatewayServer(settings, {
         "when_ready": helpers.start,
         "on_exit": helpers.stop,
@@ -186,3 +200,4 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> None:
         # soapgw is run by signals (TERM, HUP, TTIN/TTOU), so there is none.
         "control_socket_disable": True,
     }).run()
+

@@ -516,3 +516,82 @@ class UpstreamIdTag(Base):
     expiry_date: Mapped[datetime | None]
     parent_id_tag: Mapped[str | None] = mapped_column(String(255))
     updated_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class ApiToken(Base):
+    """A bearer token of the REST API. Only the SHA-256 of the token is kept (the token is
+    shown once, when created); ``prefix`` lets people recognise it in lists."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    scope: Mapped[str] = mapped_column(String(10))  # read | operate | admin
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class ApiIdempotencyKey(Base):
+    """An ``Idempotency-Key`` a token sent with a command: the same key gives the same task."""
+
+    __tablename__ = "api_idempotency_key"
+    __table_args__ = (UniqueConstraint("token_id", "key"),
+                      Index("ix_api_idempotency_key_time", "created_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_id: Mapped[int] = mapped_column(ForeignKey("api_token.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(255))
+    fingerprint: Mapped[str] = mapped_column(String(64))  # sha256 of method, path and body
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("task.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class Webhook(Base):
+    """A webhook subscription: events of some types (none: all) and stations (none: all),
+    POSTed to ``url`` signed as Standard Webhooks says. The signing secret is derived from the
+    gateway's webhook key and ``secret_nonce`` (never stored). Its cursor is the event
+    consumer ``webhook:<id>``."""
+
+    __tablename__ = "webhook"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(BoundedString(2048))
+    types: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of event types
+    stations: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of chargeBoxIds
+    description: Mapped[str | None] = mapped_column(Text)
+    secret_nonce: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(10), default="active")  # active | paused
+    paused_reason: Mapped[str | None] = mapped_column(Text)
+    paused_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    updated_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class WebhookDelivery(Base):
+    """One event to one subscription: pending until the receiver answers 2xx (delivered), or
+    given up (failed, when the subscription is paused after 24 h of retries). Delivered in
+    ``id`` order per subscription."""
+
+    __tablename__ = "webhook_delivery"
+    __table_args__ = (Index("ix_webhook_delivery_queue", "webhook_id", "state", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
+                                    primary_key=True)
+    webhook_id: Mapped[int] = mapped_column(ForeignKey("webhook.id", ondelete="CASCADE"))
+    event_id: Mapped[int] = mapped_column(BigInteger)
+    event_type: Mapped[str] = mapped_column(String(40))
+    message_id: Mapped[str] = mapped_column(String(64))  # the webhook-id header
+    body: Mapped[str] = mapped_column(Text)  # the JSON posted
+    state: Mapped[str] = mapped_column(String(10), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=now)
+    first_attempt_at: Mapped[datetime | None]
+    last_attempt_at: Mapped[datetime | None]
+    last_status: Mapped[int | None] = mapped_column(Integer)
+    last_response: Mapped[str | None] = mapped_column(Text)  # the first 1000 characters
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    delivered_at: Mapped[datetime | None]

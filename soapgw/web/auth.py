@@ -21,6 +21,7 @@ THROTTLE_CONFIG = "SOAPGW_SIGN_IN_THROTTLE"  # a core.sign_in.ThrottlePolicy (te
 # Endpoints open without a session: the sign-in page, health checks (tests, load balancers)
 # and the stylesheet the sign-in page needs.
 PUBLIC_ENDPOINTS = {"auth.sign_in", "health", "static"}
+API_PATH = "/api/"
 
 
 class SignInForm(FlaskForm):
@@ -88,8 +89,8 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def require_sign_in():
-        if request.endpoint in PUBLIC_ENDPOINTS:
-            return None
+        if request.endpoint in PUBLIC_ENDPOINTS or request.path.startswith(API_PATH):
+            return None  # the API authenticates with bearer tokens (soapgw.api)
         user_id = session.get("user_id")
         user = db().get(AdminUser, user_id) if isinstance(user_id, int) else None
         # signed out (here or elsewhere), a new password, or the user deleted meanwhile

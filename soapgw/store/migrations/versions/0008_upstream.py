@@ -2,7 +2,7 @@
 transaction id map and the authorization cache
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-04 10:00:00
 """
 from alembic import op
@@ -11,7 +11,7 @@ import soapgw.store.types
 
 
 revision = '0008'
-down_revision = '0006'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,1 @@
+"""Webhook subscriptions and their delivery queue (the HTTP side is soapgw.webhook_out)."""
