@@ -414,11 +414,20 @@ def test_reservations_list_and_cancel(api, gateway, live_url):
         assert reserved.status_code == 200, reserved.text
         listed = api.get("/api/v1/reservations?active=true&station=CP-V").json()["items"]
         assert [(r["reservationId"], r["status"]) for r in listed] == [(77, "Accepted")]
-        cancelled = api.post("/api/v1/reservations/77/cancel", headers={"Prefer": "wait=10"})
+        url = listed[0]["links"]["self"]  # the gateway's id: OCPP's are per charge point
+        cancelled = api.post(f"{url}/cancel", headers={"Prefer": "wait=10"})
         assert cancelled.status_code == 200 and cancelled.json()["operation"] == \
             "CancelReservation"
-        assert api.get("/api/v1/reservations/77").json()["status"] == "Cancelled"
-        problem(api.post("/api/v1/reservations/77/cancel"), 409)
+        assert [request.reservationId for operation, request in station.requests
+                if operation == "CancelReservation"] == [77]
+        assert api.get(url).json()["status"] == "Cancelled"
+        problem(api.post(f"{url}/cancel"), 409)
+        # left out, the id is allocated by the gateway (per station), as in the web UI
+        allocated = api.post("/api/v1/chargepoints/CP-V/commands/ReserveNow", json={
+            "connectorId": 1, "expiryDate": "2031-01-01T00:00:00Z", "idTag": "RES-1"},
+            headers={"Prefer": "wait=10"})
+        assert allocated.status_code == 200, allocated.text
+        assert allocated.json()["payload"]["reservationId"] == 78
     assert api.get("/api/v1/tasks?operation=ReserveNow&station=CP-V").json()["items"][0][
         "results"][0]["state"] == "answered"
     assert api.get("/api/v1/tasks?state=failed").json()["items"] == []

@@ -1,5 +1,8 @@
 """Reservations: filtered list, one reservation, and cancelling one (a CancelReservation
-command to its station). New reservations are made with the ReserveNow command."""
+command to its station). New reservations are made with the ReserveNow command.
+
+OCPP reservation ids are per charge point (``reservationId``, with ``chargeBoxId``); the
+resource's own ``id`` names one reservation across the gateway (the URLs use it)."""
 from __future__ import annotations
 
 from spectree import Response
@@ -12,16 +15,17 @@ from soapgw.api.present import iso, link
 from soapgw.api.problems import ApiProblem
 from soapgw.api.routing import route
 from soapgw.api.schemas import Reservation as ReservationModel, ReservationPage, ReservationQuery, Task
+from soapgw.core.enums import ACTIVE_RESERVATION_STATES
 from soapgw.store.models import ChargeBox, Connector, Reservation
 from soapgw.timestamps import now
 
 TAG = "reservations"
-ACTIVE = ("Waiting", "Accepted")
-ID_RULE = "<int(max=2147483647):reservation_id>"
+ACTIVE = tuple(state.value for state in ACTIVE_RESERVATION_STATES)
+ID_RULE = "<int(max=2147483647):pk>"
 
 
 def _joined():
-    return (select(Reservation.id, Reservation.id_tag, Reservation.parent_id_tag,
+    return (select(Reservation.id, Reservation.reservation_id, Reservation.id_tag, Reservation.parent_id_tag,
                    Reservation.expiry_date, Reservation.status, Reservation.transaction_pk,
                    Reservation.created_at, Connector.connector_id, ChargeBox.charge_box_id)
             .join(Connector, Reservation.connector_pk == Connector.id)
@@ -29,13 +33,13 @@ def _joined():
 
 
 def view(row) -> dict:
-    return {"reservationId": row.id, "chargeBoxId": row.charge_box_id,
+    return {"id": row.id, "reservationId": row.reservation_id, "chargeBoxId": row.charge_box_id,
             "connectorId": row.connector_id, "idTag": row.id_tag,
             "parentIdTag": row.parent_id_tag, "expiryDate": iso(row.expiry_date),
             "status": row.status, "transactionId": row.transaction_pk,
             "createdAt": iso(row.created_at),
-            "links": {"self": link("get_reservation", reservation_id=row.id),
-                      "cancel": link("cancel_reservation", reservation_id=row.id)}}
+            "links": {"self": link("get_reservation", pk=row.id),
+                      "cancel": link("cancel_reservation", pk=row.id)}}
 
 
 @route("GET", "/reservations", tag=TAG, query=ReservationQuery,
@@ -60,28 +64,29 @@ def list_reservations(query: ReservationQuery):
     return page([view(row) for row in rows], cursor)
 
 
-def _reservation(reservation_id: int):
-    row = db().execute(_joined().where(Reservation.id == reservation_id)).one_or_none()
+def _reservation(pk: int):
+    row = db().execute(_joined().where(Reservation.id == pk)).one_or_none()
     if row is None:
-        raise ApiProblem(404, f"no reservation {reservation_id}")
+        raise ApiProblem(404, f"no reservation {pk}")
     return row
 
 
 @route("GET", f"/reservations/{ID_RULE}", tag=TAG,
        resp=Response(HTTP_200=ReservationModel, HTTP_404=None))
-def get_reservation(reservation_id: int):
+def get_reservation(pk: int):
     """One reservation."""
-    return view(_reservation(reservation_id))
+    return view(_reservation(pk))
 
 
 @route("POST", f"/reservations/{ID_RULE}/cancel", scope="operate", tag=TAG,
        resp=Response(HTTP_200=Task, HTTP_202=Task, HTTP_404=None, HTTP_409=None,
                      HTTP_422=None))
-def cancel_reservation(reservation_id: int):
+def cancel_reservation(pk: int):
     """Send CancelReservation to the reservation's station (a task, like any command;
     ``Prefer: wait=N`` and ``Idempotency-Key`` work here too)."""
-    row = _reservation(reservation_id)
+    row = _reservation(pk)
     if row.status not in ACTIVE:
-        raise ApiProblem(409, f"reservation {reservation_id} is {row.status}: nothing to "
-                              "cancel", kind="not-active")
-    return submit("CancelReservation", {"reservationId": reservation_id}, [row.charge_box_id])
+        raise ApiProblem(409, f"reservation {pk} is {row.status}: nothing to cancel",
+                         kind="not-active")
+    return submit("CancelReservation", {"reservationId": row.reservation_id},
+                  [row.charge_box_id])

@@ -249,7 +249,8 @@ class TransactionStop(Strict):
 
 # --- reservations ----------------------------------------------------------------------------
 class Reservation(Strict):
-    reservationId: int
+    id: int  # the gateway's: the reservation's URL
+    reservationId: int  # OCPP's, per charge point
     chargeBoxId: str
     connectorId: int
     idTag: str

@@ -42,9 +42,15 @@ def preflight(db: Db, sender, operation: str, payload, charge_box_ids: list[str]
         raise NotFound(f"no operation {operation!r}: use one of {', '.join(ALL)}")
     if not isinstance(payload, dict):
         raise Invalid({"payload": "must be a JSON object"})
-    if problems := payload_problems(name, payload):
+    # A ReserveNow may leave reservationId out: the runner allocates one at submit, as for
+    # the web form and soapgw call (core.commands.reservation_ids); the rest is checked.
+    allocated = name == "ReserveNow" and "reservationId" not in payload
+    checked = {**payload, "reservationId": 1} if allocated else payload
+    if problems := payload_problems(name, checked):
         raise Invalid(problems)
-    payload = ocppj.require_valid(name, payload)
+    payload = ocppj.require_valid(name, checked)
+    if allocated:
+        del payload["reservationId"]
     versions = dict(db.execute(select(ChargeBox.charge_box_id, ChargeBox.ocpp_version)
                                .where(ChargeBox.charge_box_id.in_(charge_box_ids))).all())
     problems = {}
