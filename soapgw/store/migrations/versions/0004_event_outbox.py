@@ -24,11 +24,8 @@ def upgrade() -> None:
         sa.Column('type', sa.String(length=40), nullable=False),
         sa.Column('payload', sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint('id'),
-        sqlite_autoincrement=True,
     )
     op.create_index('ix_event_station', 'event', ['charge_box_id', 'id'])
-    op.create_index('ix_event_type', 'event', ['type', 'id'])
-    op.create_index('ix_event_time', 'event', ['created_at'])
     op.create_table(
         'event_consumer',
         sa.Column('name', sa.String(length=80), nullable=False),
@@ -45,7 +42,5 @@ def downgrade() -> None:
     with op.batch_alter_table('charge_box') as batch:
         batch.drop_column('offline_since')
     op.drop_table('event_consumer')
-    op.drop_index('ix_event_time', table_name='event')
-    op.drop_index('ix_event_type', table_name='event')
     op.drop_index('ix_event_station', table_name='event')
     op.drop_table('event')
