@@ -21,13 +21,13 @@ from soapgw.core.enums import EventType
 from soapgw.core.ocppj import encode, to_json
 from soapgw.store.database import Db
 from soapgw.store.models import Event, EventConsumer
+from soapgw.store.types import driver_insert, sqlite_datetime
 from soapgw.store.upsert import upsert
 from soapgw.timestamps import now, utc
 
 _EVENTS = Event.__table__
-_COLUMNS = "INSERT INTO event (created_at, charge_box_id, type, payload) VALUES "
-_INSERT_SQLITE = _COLUMNS + "(?, ?, ?, ?)"
-_INSERT_PG = _COLUMNS + "(%s, %s, %s, %s)"
+_INSERT_SQLITE, _INSERT_PG, _ = driver_insert(_EVENTS, ("created_at", "charge_box_id", "type",
+                                                          "payload"))
 # Any fixed number: the key of the PostgreSQL advisory lock that orders event writers.
 _ORDER_LOCK = text("SELECT pg_advisory_xact_lock(7357001)")
 
@@ -64,19 +64,12 @@ def publish(db: Db, events: list[NewEvent]) -> None:
         connection.execute(_ORDER_LOCK)
         sql, stamp = _INSERT_PG, utc
     else:
-        sql, stamp = _INSERT_SQLITE, _sqlite_time
+        sql, stamp = _INSERT_SQLITE, sqlite_datetime
     # Straight to the driver: on the path of every station message, SQLAlchemy's statement
     # handling cost three times the INSERT itself (the row is four plain values).
     connection.exec_driver_sql(sql, [(stamp(e.created_at), e.charge_box_id, e.type.value,
                                       to_json(e.payload)) for e in events])
 
-
-def _sqlite_time(value: datetime) -> str:
-    """How SQLAlchemy stores a UTC datetime in SQLite (store.types.UtcDateTime), so that the
-    ORM and Core read these rows back as any other (formatted by hand: strftime is slow)."""
-    v = utc(value)
-    return (f"{v.year:04d}-{v.month:02d}-{v.day:02d} {v.hour:02d}:{v.minute:02d}:"
-            f"{v.second:02d}.{v.microsecond:06d}")
 
 
 def read(db: Db, after: int = 0, limit: int = 100, types: list[str] | None = None,

@@ -44,3 +44,23 @@ class BoundedString(TypeDecorator):
         if isinstance(value, str) and len(value) > self.length:
             return value[:self.length]
         return value
+
+
+def sqlite_datetime(value) -> str:
+    """A UTC datetime as UtcDateTime stores it in SQLite, for rows written straight through
+    the driver (formatted by hand: strftime is slow on a per-message path)."""
+    v = utc(value)
+    return (f"{v.year:04d}-{v.month:02d}-{v.day:02d} {v.hour:02d}:{v.minute:02d}:"
+            f"{v.second:02d}.{v.microsecond:06d}")
+
+
+def driver_insert(table, columns: tuple[str, ...]):
+    """(SQL for SQLite, SQL for PostgreSQL, column widths) of a plain INSERT into ``table``:
+    for the per-message rows (journal, events) written with ``exec_driver_sql``, where
+    SQLAlchemy's statement handling cost more than the INSERT itself."""
+    names = ", ".join(columns)
+    widths = {c.name: c.type.length for c in table.c
+              if c.name in columns and getattr(c.type, "length", None)}
+    return (f"INSERT INTO {table.name} ({names}) VALUES ({', '.join('?' * len(columns))})",
+            f"INSERT INTO {table.name} ({names}) VALUES ({', '.join(['%s'] * len(columns))})",
+            widths)
