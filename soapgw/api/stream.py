@@ -156,6 +156,8 @@ class StreamServer(BaseApplication):
 
     def load_config(self):
         for key, value in self.options.items():
+            if key == "control_socket_disable" and key not in self.cfg.settings:
+                continue  # a setting of gunicorn >= 25.1 only
             self.cfg.set(key, value)
 
     def load(self):
@@ -168,4 +170,6 @@ def serve_stream(settings: Settings, host: str, port: int, threads: int) -> None
         "threads": threads, "timeout": 60, "graceful_timeout": 5, "keepalive": 5,
         "accesslog": None, "errorlog": "-", "loglevel": "warning",
         "proc_name": "soapgw-stream",
+        # as soapgw serve: no per-user control socket that another instance would take over
+        "control_socket_disable": True,
     }).run()
