@@ -609,8 +609,8 @@ def free_port() -> int:
 
 
 def soapgw_command() -> list[str]:
-    """``soapgw`` (the console script runs ``soapgw.cli:main``) from this checkout."""
-    return [sys.executable, "-m", "soapgw.cli"]
+    """``soapgw`` (``python -m soapgw``, as the console script) from this checkout."""
+    return [sys.executable, "-m", "soapgw"]
 
 
 class Server:
