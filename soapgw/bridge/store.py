@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from soapgw.core import upstream_queue
 from soapgw.store import journal
-from soapgw.store.database import writer_lock
+from soapgw.store.database import READ_ONLY, writer_lock
 from soapgw.store.journal import JournalRecord
 
 log = logging.getLogger(__name__)
@@ -23,6 +23,9 @@ log = logging.getLogger(__name__)
 class Store:
     def __init__(self, engine: Engine, sessions: sessionmaker[Session], threads: int = 6):
         self.sessions = sessions
+        # Reads take no write lock (WAL gives a snapshot): the copy loop reads every 10 ms,
+        # and a BEGIN IMMEDIATE each time would queue the stations' writers behind it.
+        self.read_engine = engine.execution_options(**{READ_ONLY: True})
         self.lock = writer_lock(engine)
         self.pool = ThreadPoolExecutor(threads, thread_name_prefix="soapgw-bridge-db")
 
@@ -31,7 +34,7 @@ class Store:
             return work(db, *args)
 
     def _read(self, work: Callable, *args):
-        with self.sessions() as db:
+        with self.sessions(bind=self.read_engine) as db:
             return work(db, *args)
 
     async def write(self, work: Callable, *args):
