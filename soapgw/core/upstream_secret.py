@@ -8,12 +8,12 @@ must see the same key: same instance folder, or the same variable.
 from __future__ import annotations
 
 import os
-import secrets
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
 
 from soapgw.config import ConfigError
+from soapgw.instance_files import generated_once
 
 KEY_FILE = "upstream.key"
 KEY_VARIABLE = "SOAPGW_UPSTREAM_SECRET"
@@ -34,20 +34,7 @@ def _key(instance_path: Path, env=None) -> bytes:
                               "make one with: python -c 'from cryptography.fernet import "
                               "Fernet; print(Fernet.generate_key().decode())')") from None
         return configured.encode()
-    path = Path(instance_path) / KEY_FILE
-    if not path.exists():  # written under a private name and linked: concurrent first runs agree
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(Fernet.generate_key())
-        try:
-            os.link(temporary, path)
-        except FileExistsError:
-            pass
-        finally:
-            temporary.unlink()
-    return path.read_bytes().strip()
+    return generated_once(Path(instance_path) / KEY_FILE, Fernet.generate_key)
 
 
 class PasswordBox:

@@ -14,7 +14,6 @@ from wtforms import (Field, IntegerField, SelectField, SelectMultipleField, Stri
                      TextAreaField)
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
-from soapgw.core.commands import tasks
 from soapgw.core.enums import TaskOrigin, TaskState, values
 from soapgw.core.commands.errors import TaskError
 from soapgw.core.commands.operations import BY_VERSION, OCPP16

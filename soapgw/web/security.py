@@ -9,6 +9,7 @@ from flask import Flask, request
 from flask.sessions import SecureCookieSessionInterface
 
 from soapgw.config import ConfigError
+from soapgw.instance_files import generated_once
 from soapgw.core.passwords import (  # noqa: F401  (the web UI's names for them)
     MIN_PASSWORD_LENGTH, hash_password, password_matches, password_problem)
 
@@ -29,19 +30,7 @@ def load_secret_key(instance_path: Path, env=None) -> str:
             raise ConfigError("SOAPGW_SECRET_KEY is too short: use at least 16 characters")
         return configured
     path = Path(instance_path) / SECRET_FILE
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{SECRET_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w") as handle:
-            handle.write(secrets.token_hex(32))
-        try:
-            os.link(temporary, path)  # atomic; fails when another worker won the race
-        except FileExistsError:
-            pass
-        finally:
-            temporary.unlink()
-    key = path.read_text().strip()
+    key = generated_once(path, lambda: secrets.token_hex(32).encode()).decode()
     if len(key) < 16:
         raise ConfigError(f"{path} holds no usable secret key: delete it to have a new one made")
     return key

@@ -15,6 +15,7 @@ import secrets
 from pathlib import Path
 
 from soapgw.config import ConfigError
+from soapgw.instance_files import generated_once
 
 KEY_FILE = "webhook_key"
 KEY_VARIABLE = "SOAPGW_WEBHOOK_KEY"
@@ -28,20 +29,7 @@ def load_key(instance_path: Path, env=None) -> bytes:
             raise ConfigError(f"{KEY_VARIABLE} is too short: use at least 32 characters")
         return configured.encode()
     path = Path(instance_path) / KEY_FILE
-    if not path.exists():
-        # several processes may start at once: write privately, link into place atomically
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w") as handle:
-            handle.write(secrets.token_hex(32))
-        try:
-            os.link(temporary, path)
-        except FileExistsError:
-            pass
-        finally:
-            temporary.unlink()
-    key = path.read_text().strip()
+    key = generated_once(path, lambda: secrets.token_hex(32).encode()).decode()
     if len(key) < 32:
         raise ConfigError(f"{path} holds no usable webhook key")
     return key.encode()
