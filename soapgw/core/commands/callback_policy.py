@@ -70,13 +70,11 @@ def callback_host(address: str | None) -> str | None:
     return parts.hostname
 
 
-def judge_callback(address: str | None, resolved: list[str] | None, *, pinned: bool,
-                   peer_host: str | None, allowed_networks: tuple = ()) -> Verdict:
-    """May the gateway call ``address``?
-
-    ``resolved`` holds the IP addresses its host resolves to (None or empty: it did not
-    resolve); ``peer_host`` is where the station's own requests came from.
-    """
+def reachable(address: str | None,
+              resolved: list[str] | None) -> tuple[str, list[IPAddress]] | Verdict:
+    """The rules every outbound URL obeys (station callbacks, webhooks): an http(s) URL whose
+    host resolves, never to a link-local or cloud-metadata address. Its host and addresses,
+    or the refusal."""
     host = callback_host(address)
     if host is None:
         return Verdict(False, f"{address!r} is not an http(s) URL with a host")
@@ -88,6 +86,20 @@ def judge_callback(address: str | None, resolved: list[str] | None, *, pinned: b
         if network is not None:
             return Verdict(False, f"{host} resolves to {ip}, in {network} (link-local or cloud "
                                   "metadata): never called")
+    return host, addresses
+
+
+def judge_callback(address: str | None, resolved: list[str] | None, *, pinned: bool,
+                   peer_host: str | None, allowed_networks: tuple = ()) -> Verdict:
+    """May the gateway call ``address``?
+
+    ``resolved`` holds the IP addresses its host resolves to (None or empty: it did not
+    resolve); ``peer_host`` is where the station's own requests came from.
+    """
+    checked = reachable(address, resolved)
+    if isinstance(checked, Verdict):
+        return checked
+    host, addresses = checked
     if pinned:
         return Verdict(True, "address set by an admin")
     networks = [next((n for n in allowed_networks if ip.version == n.version and ip in n), None)

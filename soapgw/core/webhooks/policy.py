@@ -7,22 +7,15 @@ resolves the host (``callback_policy.resolve``) and connects to an address it ju
 """
 from __future__ import annotations
 
-from soapgw.core.commands.callback_policy import (Verdict, callback_host, never_called,
-                                                  parse_ip)
+from soapgw.core.commands.callback_policy import Verdict, reachable
 
 
 def judge_webhook(url: str | None, resolved: list[str] | None,
                   allowed_networks: tuple = ()) -> Verdict:
-    host = callback_host(url)
-    if host is None:
-        return Verdict(False, f"{url!r} is not an http(s) URL with a host")
-    addresses = [a for a in (parse_ip(r) for r in resolved or ()) if a is not None]
-    if not addresses:
-        return Verdict(False, f"the host {host!r} does not resolve to an IP address")
-    for ip in addresses:
-        if (network := never_called(ip)) is not None:
-            return Verdict(False, f"{host} resolves to {ip}, in {network} (link-local or "
-                                  "cloud metadata): never called")
+    checked = reachable(url, resolved)
+    if isinstance(checked, Verdict):
+        return checked
+    host, addresses = checked
     for ip in addresses:
         if ip.is_global:
             continue
