@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from spectree import Response
-from sqlalchemy import exists, select
+from sqlalchemy import select
 
 from soapgw.api.db import db
 from soapgw.api.paging import keyset, page
@@ -10,8 +10,8 @@ from soapgw.api.present import link
 from soapgw.api.problems import ApiProblem
 from soapgw.api.routing import route
 from soapgw.api.schemas import Task, TaskPage, TaskQuery
-from soapgw.core.commands.tasks import task_view
-from soapgw.store.models import Task as TaskRow, TaskResult
+from soapgw.core.commands.tasks import task_conditions, task_view
+from soapgw.store.models import Task as TaskRow
 
 TAG = "tasks"
 _CAMEL = {"charge_box_id": "chargeBoxId", "ocpp_version": "ocppVersion",
@@ -46,20 +46,8 @@ def task_or_404(task_id: int) -> dict:
 def list_tasks(query: TaskQuery):
     """Commands, newest first; by operation, origin (api, web, cli), station and state (a
     station's result state, or open: not finished)."""
-    statement = select(TaskRow.id)
-    if query.operation:
-        statement = statement.where(TaskRow.operation == query.operation)
-    if query.origin:
-        statement = statement.where(TaskRow.origin == query.origin)
-    if query.state == "open":
-        statement = statement.where(TaskRow.finished_at.is_(None))
-    result = [TaskResult.task_id == TaskRow.id]
-    if query.station:
-        result.append(TaskResult.charge_box_id == query.station)
-    if query.state and query.state != "open":
-        result.append(TaskResult.state == query.state)
-    if len(result) > 1:
-        statement = statement.where(exists().where(*result))
+    statement = select(TaskRow.id).where(*task_conditions(
+        query.operation, query.origin, query.station, query.state))
     rows, cursor = keyset(db(), statement, TaskRow.id, query.limit, query.cursor)
     return page([view(task_view(db(), row.id)) for row in rows], cursor)
 

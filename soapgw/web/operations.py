@@ -14,14 +14,14 @@ from wtforms import (Field, IntegerField, SelectField, SelectMultipleField, Stri
                      TextAreaField)
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
+from soapgw.core.commands.tasks import task_conditions
 from soapgw.core.enums import TaskOrigin, TaskState, values
 from soapgw.core.commands.errors import TaskError
 from soapgw.core.commands.operations import BY_VERSION, OCPP16
 from soapgw.timestamps import format_timestamp
 from soapgw.store.models import ChargeBox, ConfigurationKey, Task, TaskResult
 from soapgw.web.db import db
-from soapgw.web.fields import (FilterForm, UtcDateTimeField, date_range_problem, options,
-                               period_conditions)
+from soapgw.web.fields import FilterForm, UtcDateTimeField, date_range_problem, options
 from soapgw.web.paging import paginate
 from soapgw.web.task_answers import rich_answer
 
@@ -170,26 +170,9 @@ class TaskFilter(FilterForm):
 
 
 def _task_conditions(form: TaskFilter) -> list:
-    """WHERE conditions on Task. Station and result state look at the same result row: with
-    both, "CB-1 failed" finds the tasks where CB-1's part failed, not where any part did."""
     data = form.data
-    conditions = []
-    if data["operation"]:
-        conditions.append(Task.operation == data["operation"])
-    if data["origin"]:
-        conditions.append(Task.origin == data["origin"])
-    if data["state"] == "open":
-        conditions.append(Task.finished_at.is_(None))
-    conditions += period_conditions(Task.created_at, form.created_from, form.created_to)
-    of_result = []
-    if data["station"]:
-        of_result.append(TaskResult.charge_box_id == data["station"].strip())
-    if data["state"] and data["state"] != "open":
-        of_result.append(TaskResult.state == data["state"])
-    if of_result:
-        conditions.append(select(TaskResult.id).where(TaskResult.task_id == Task.id, *of_result)
-                          .exists())
-    return conditions
+    return task_conditions(data["operation"], data["origin"], data["station"], data["state"],
+                           form.created_from.value, form.created_to.value)
 
 
 # --- pages ---------------------------------------------------------------------------------------

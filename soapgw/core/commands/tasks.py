@@ -97,6 +97,35 @@ def state_counts(db: Session, task_id: int) -> dict[str, int]:
         TaskResult.task_id == task_id).group_by(TaskResult.state)).all())
 
 
+def task_conditions(operation: str | None = None, origin: str | None = None,
+                    station: str | None = None, state: str | None = None,
+                    created_from: datetime | None = None,
+                    created_before: datetime | None = None) -> list:
+    """WHERE conditions on Task for the task lists (web UI, API). ``state`` is ``open`` (not
+    finished) or a station's result state. Station and result state look at the same result
+    row: with both, "CB-1 failed" finds the tasks where CB-1's part failed, not any part."""
+    conditions = []
+    if operation:
+        conditions.append(Task.operation == operation)
+    if origin:
+        conditions.append(Task.origin == origin)
+    if state == "open":
+        conditions.append(Task.finished_at.is_(None))
+    if created_from:
+        conditions.append(Task.created_at >= created_from)
+    if created_before:
+        conditions.append(Task.created_at < created_before)
+    of_result = []
+    if station:
+        of_result.append(TaskResult.charge_box_id == station.strip())
+    if state and state != "open":
+        of_result.append(TaskResult.state == state)
+    if of_result:
+        conditions.append(select(TaskResult.id).where(TaskResult.task_id == Task.id, *of_result)
+                          .exists())
+    return conditions
+
+
 def _iso(value) -> str | None:
     return value.isoformat() if value else None
 
