@@ -18,7 +18,7 @@ from soapgw.api.routing import route
 from soapgw.api.schemas import (ExportQuery, Transaction, TransactionDetail, TransactionPage,
                                 TransactionQuery, TransactionStop)
 from soapgw.core.errors import Invalid, NotFound
-from soapgw.core.transactions import operator_stop
+from soapgw.core.transactions import operator_stop, transaction_conditions
 from soapgw.store.models import ChargeBox, Connector, MeterValueRow, Transaction as Tx
 
 TAG = "transactions"
@@ -35,20 +35,9 @@ def _joined():
 
 
 def _filtered(query):
-    statement = _joined()
-    if query.station:
-        statement = statement.where(ChargeBox.charge_box_id == query.station)
-    if query.idTag:
-        statement = statement.where(Tx.id_tag == query.idTag)
-    if query.state == "open":
-        statement = statement.where(Tx.stop_timestamp.is_(None))
-    elif query.state == "closed":
-        statement = statement.where(Tx.stop_timestamp.is_not(None))
-    if query.startedFrom:
-        statement = statement.where(Tx.start_timestamp >= query.startedFrom)
-    if query.startedBefore:
-        statement = statement.where(Tx.start_timestamp < query.startedBefore)
-    return statement
+    active = {"open": True, "closed": False}.get(query.state)
+    return _joined().where(*transaction_conditions(query.station, query.idTag, active,
+                                                   query.startedFrom, query.startedBefore))
 
 
 def view(row) -> dict:

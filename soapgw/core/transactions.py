@@ -168,3 +168,23 @@ def operator_stop(db: Db, transaction_id: int, stop_at: datetime, meter_stop: in
             "transactionId": transaction_id, "stoppedBy": "operator",
             "request": encode(request)}, at)])
     return bool(stopped)
+
+
+def transaction_conditions(station: str | None = None, id_tag: str | None = None,
+                           active: bool | None = None, started_from: datetime | None = None,
+                           started_before: datetime | None = None) -> list:
+    """WHERE conditions on Transaction for the transaction lists (web UI, API, CSV);
+    ``station`` needs the query to join ChargeBox through Connector."""
+    conditions = []
+    if station:
+        conditions.append(ChargeBox.charge_box_id == station.strip())
+    if id_tag:
+        conditions.append(Transaction.id_tag == id_tag.strip())
+    if active is not None:
+        conditions.append(Transaction.stop_timestamp.is_(None) if active
+                          else Transaction.stop_timestamp.is_not(None))
+    if started_from:
+        conditions.append(Transaction.start_timestamp >= started_from)
+    if started_before:
+        conditions.append(Transaction.start_timestamp < started_before)
+    return conditions

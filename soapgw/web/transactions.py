@@ -14,13 +14,13 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from soapgw.core.enums import Reason, values
 from soapgw.core.errors import Invalid
-from soapgw.core.transactions import operator_stop
+from soapgw.core.transactions import operator_stop, transaction_conditions
 from soapgw.timestamps import now
 from soapgw.store.models import ChargeBox, Connector, FailedStop, MeterValueRow, Transaction
 from soapgw.web.charts import Sample, svg_chart, transaction_series
 from soapgw.web.db import db
 from soapgw.web.fields import (FilterForm, UtcDateTimeField, date_range_problem, options,
-                               period_conditions, show_problems)
+                               show_problems)
 from soapgw.web.paging import paginate
 
 bp = Blueprint("transactions", __name__, url_prefix="/transactions")
@@ -57,18 +57,9 @@ COLUMNS = (Transaction.id, Transaction.id_tag, Transaction.start_timestamp,
 def _conditions(form: TransactionFilter) -> tuple[list, bool]:
     """WHERE conditions, and whether they need the station join."""
     data = form.data
-    conditions = []
-    if data["tag"]:
-        conditions.append(Transaction.id_tag == data["tag"].strip())
-    if data["state"] == "active":
-        conditions.append(Transaction.stop_timestamp.is_(None))
-    elif data["state"] == "finished":
-        conditions.append(Transaction.stop_timestamp.is_not(None))
-    conditions += period_conditions(Transaction.start_timestamp, form.start_from, form.start_to)
-    if data["station"]:
-        conditions.append(ChargeBox.charge_box_id == data["station"].strip())
-        return conditions, True
-    return conditions, False
+    active = {"active": True, "finished": False}.get(data["state"])
+    return (transaction_conditions(data["station"], data["tag"], active, form.start_from.value,
+                                   form.start_to.value), bool(data["station"]))
 
 
 def _queries(form: TransactionFilter) -> tuple[Select, Select]:
