@@ -15,7 +15,9 @@ from wtforms import (Field, IntegerField, SelectField, SelectMultipleField, Stri
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from soapgw.core.commands.tasks import task_conditions
-from soapgw.core.enums import TaskOrigin, TaskState, values
+from soapgw.core.enums import (AvailabilityType, ChargingProfilePurposeType,
+                               ChargingRateUnitType, MessageTrigger, ResetType, TaskOrigin,
+                               TaskState, UpdateType, values)
 from soapgw.core.commands.errors import TaskError
 from soapgw.core.commands.operations import BY_VERSION, OCPP16
 from soapgw.timestamps import format_timestamp
@@ -44,19 +46,20 @@ _CONNECTOR = Param("connectorId", "int", True, hint="0: the whole station")
 PARAMS: dict[str, tuple[Param, ...]] = {
     "CancelReservation": (Param("reservationId", "int", True),),
     "ChangeAvailability": (_CONNECTOR, Param("type", "select", True,
-                                             ("Inoperative", "Operative"))),
+                                             values(AvailabilityType))),
     "ChangeConfiguration": (Param("key", "str", True), Param("value", "str", True)),
     "ClearCache": (),
     "ClearChargingProfile": (
         Param("id", "int"), Param("connectorId", "int"),
         Param("chargingProfilePurpose", "select", False,
-              ("ChargePointMaxProfile", "TxDefaultProfile", "TxProfile")),
+              values(ChargingProfilePurposeType)),
         Param("stackLevel", "int")),
     "DataTransfer": (Param("vendorId", "str", True), Param("messageId", "str"),
                      Param("data", "str")),
     "GetCompositeSchedule": (Param("connectorId", "int", True),
                              Param("duration", "int", True, hint="seconds"),
-                             Param("chargingRateUnit", "select", False, ("A", "W"))),
+                             Param("chargingRateUnit", "select", False,
+                                   (ChargingRateUnitType.amps, ChargingRateUnitType.watts))),
     "GetConfiguration": (Param("key", "lines", hint="one key per line; empty: all keys"),),
     "GetDiagnostics": (Param("location", "str", True, hint="URL to upload to"),
                        Param("retries", "int"), Param("retryInterval", "int", hint="seconds"),
@@ -67,17 +70,18 @@ PARAMS: dict[str, tuple[Param, ...]] = {
     "ReserveNow": (_CONNECTOR, Param("expiryDate", "datetime", True), Param("idTag", "str", True),
                    Param("parentIdTag", "str"),
                    Param("reservationId", "int", hint="empty: the next id free on each station")),
-    "Reset": (Param("type", "select", True, ("Soft", "Hard")),),
+    "Reset": (Param("type", "select", True, (ResetType.soft, ResetType.hard)),),  # Soft first
     "SendLocalList": (Param("listVersion", "int", True),
-                      Param("updateType", "select", True, ("Full", "Differential")),
+                      Param("updateType", "select", True, (UpdateType.full, UpdateType.differential)),
                       Param("localAuthorizationList", "json",
                             hint='JSON list, e.g. [{"idTag": "CARD-1", "idTagInfo": '
                                  '{"status": "Accepted"}}]')),
     "SetChargingProfile": (_CONNECTOR, Param("csChargingProfiles", "json", True,
                                              hint="the ChargingProfile as OCPP-J 1.6 JSON")),
     "TriggerMessage": (Param("requestedMessage", "select", True, (
-        "BootNotification", "DiagnosticsStatusNotification", "FirmwareStatusNotification",
-        "Heartbeat", "MeterValues", "StatusNotification")), Param("connectorId", "int")),
+        MessageTrigger.boot_notification, MessageTrigger.diagnostics_status_notification,
+        MessageTrigger.firmware_status_notification, MessageTrigger.heartbeat,
+        MessageTrigger.meter_values, MessageTrigger.status_notification)), Param("connectorId", "int")),
     "UnlockConnector": (Param("connectorId", "int", True),),
     "UpdateFirmware": (Param("location", "str", True, hint="URL of the firmware"),
                        Param("retrieveDate", "datetime", True), Param("retries", "int"),
