@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import gc
 import logging
+import os
 import subprocess
 import sys
 import threading
@@ -67,6 +68,21 @@ def local_proxy_problem(settings: Settings, host: str) -> str | None:
             "127.0.0.1 and may be called back on any local port")
 
 
+# Held while a helper is being started and while gunicorn forks a worker. Popen waits for
+# its child's exec on a pipe whose write end a worker forked meanwhile would inherit (the
+# worker never execs): that Popen never returned, so the helper was never restarted.
+_FORKING = threading.Lock()
+_fork_guard_installed = False
+
+
+def _guard_forks() -> None:
+    global _fork_guard_installed
+    if not _fork_guard_installed:
+        _fork_guard_installed = True
+        os.register_at_fork(before=_FORKING.acquire, after_in_parent=_FORKING.release,
+                            after_in_child=_FORKING.release)
+
+
 class Helpers:
     """Processes that run beside the workers, one of each (a loop that must not run once per
     worker, nor in a request's path): started when gunicorn is ready, restarted when one
@@ -80,13 +96,15 @@ class Helpers:
         self._stopping = threading.Event()
 
     def start(self, _arbiter=None) -> None:
+        _guard_forks()
         for index, command in enumerate(self.commands):
             threading.Thread(target=self._keep, args=(index, command), daemon=True,
                              name=f"helper-{command[-1]}").start()
 
     def _keep(self, index: int, command: list[str]) -> None:
         while not self._stopping.is_set():
-            process = subprocess.Popen([sys.executable, "-m", "soapgw", *command])
+            with _FORKING:
+                process = subprocess.Popen([sys.executable, "-m", "soapgw", *command])
             self.processes[index] = process
             # Polled, not wait(): gunicorn's SIGCHLD handler reaps any child (waitpid(-1)),
             # and a blocking wait() on a child it reaped first was seen never to return.

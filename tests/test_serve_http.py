@@ -86,3 +86,39 @@ def test_two_instances_do_not_share_a_control_socket(served_gateway, tmp_path):
         assert requests.get(url + SERVICE_PATH + "?wsdl", timeout=10).status_code == 200
     sockets = list(runtime.rglob("*.ctl")) + list(home.rglob("*.ctl"))
     assert sockets == []
+
+
+def test_a_helper_restarts_while_workers_are_being_forked(monkeypatch):
+    """gunicorn forks workers (no exec) while the helpers' threads start processes: a worker
+    forked during a Popen inherited the pipe Popen waits on for its child's exec, that Popen
+    hung as long as the worker lived, and the helper was never restarted (seen: the bridge
+    after a kill -9)."""
+    import os
+    import time
+
+    from soapgw.server import Helpers
+
+    helpers = Helpers([["--help"]])  # exits at once: restarted again and again
+    monkeypatch.setattr(Helpers, "RESTART_DELAY", 0.05)
+    helpers.start()
+    forked, deadline = [], time.monotonic() + 4
+    try:
+        while time.monotonic() < deadline:  # a "worker" that lives 30 s, forked every 20 ms
+            pid = os.fork()
+            if pid == 0:
+                time.sleep(30)
+                os._exit(0)
+            forked.append(pid)
+            time.sleep(0.02)
+        started = {id(p) for p in helpers.processes.values()}
+        seen = set(started)
+        until = time.monotonic() + 5
+        while time.monotonic() < until and len(seen) < len(started) + 3:
+            seen |= {id(p) for p in helpers.processes.values()}
+            time.sleep(0.05)
+        assert len(seen) >= len(started) + 3, "the helper stopped being restarted"
+    finally:
+        helpers.stop()
+        for pid in forked:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
