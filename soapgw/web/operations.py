@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template,
+from flask import (Blueprint, abort, current_app, g, redirect, render_template,
                    request, url_for)
+from flask import session as web_session
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -287,21 +288,34 @@ def index():
                            summaries=summaries)
 
 
-def _after_sending(task_id: int, operation: str, form: OperationForm) -> None:
-    """Tell the operator what the gateway filled in and what the station may refuse: an id
-    tag unknown, blocked or expired here (sent anyway: the operator may know better)."""
-    session = db()
-    at = now()
+_NOTES_KEPT = 5  # tasks whose notes the session keeps (the operator's latest)
+
+
+def _notes_after_sending(task_id: int, form: OperationForm) -> None:
+    """Notes for the task page the form leads to, kept in the session until the task is
+    finished (the page refreshes itself meanwhile): what the gateway filled in and what the
+    station may refuse, an id tag unknown, blocked or expired here (sent anyway: the operator
+    may know better)."""
+    payload = json.loads(db().get(Task, task_id).payload)
+    notes, at = [], now()
     for name in ID_TAG_FIELDS:
-        field = form._fields.get(f"p_{name}")
-        value = (field.data or "").strip() if field is not None else ""
-        concern = tag_concern(session, value, at) if value else None
-        if concern:
-            flash(f"Sent, but {concern}.", "warning")
+        if f"p_{name}" in form._fields and payload.get(name):
+            concern = tag_concern(db(), payload[name], at)
+            if concern:
+                notes.append(("warning", f"Sent, but {concern}."))
     if "p_reservationId" in form._fields and form["p_reservationId"].data is None:
-        sent = json.loads(session.get(Task, task_id).payload).get("reservationId")
-        flash(f"Reservation id {sent} was allocated by the gateway (free on every chosen "
-              "station).", "success")
+        notes.append(("success", f"Reservation id {payload.get('reservationId')} was allocated "
+                                 "by the gateway (free on every chosen station)."))
+    if notes:
+        kept = dict(list(web_session.get("task_notes", {}).items())[-(_NOTES_KEPT - 1):])
+        web_session["task_notes"] = {**kept, str(task_id): notes}
+
+
+def _notes_of(task: Task) -> list[tuple[str, str]]:
+    notes = web_session.get("task_notes", {})
+    if task.finished_at is not None and str(task.id) in notes:  # shown a last time
+        web_session["task_notes"] = {k: v for k, v in notes.items() if k != str(task.id)}
+    return notes.get(str(task.id), [])
 
 
 @bp.route("/<operation>/<version>", methods=["GET", "POST"])
@@ -325,7 +339,7 @@ def run(operation: str, version: str):
         except TaskError as exc:  # the OCPP 1.6 JSON schema refused the payload
             error = exc.reason
         else:
-            _after_sending(task_id, operation, form)
+            _notes_after_sending(task_id, form)
             return redirect(url_for(".task", task_id=task_id))
     status = 400 if (form.errors or error) else 200
     # suggestions for the chosen stations, else for every station the form offers
@@ -353,7 +367,7 @@ def task(task_id: int):
     return render_template("operations/task.html", task=found, results=results, done=done,
                            payload=_pretty_json(found.payload), verdicts=verdicts,
                            outcome_text=outcome.summary_text(counts),
-                           overall=outcome.overall(counts),
+                           overall=outcome.overall(counts), notes=_notes_of(found),
                            responses={r.id: _pretty_json(r.response) for r in results},
                            rich={r.id: rich_answer(found.operation, r.response) for r in results},
                            refresh=REFRESH_SECONDS if found.finished_at is None else None)
