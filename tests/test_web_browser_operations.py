@@ -103,7 +103,14 @@ def test_guided_reserve_now_and_a_mixed_outcome(gateway_site, page):
 
         # One command to three stations: accepted, refused, timed out.
         page.goto(site + "/operations/ReserveNow/1.6")
+        second = page.locator('#pick-connectors option[value="2"]')
+        assert second.evaluate("o => o.disabled") is False  # nothing chosen: all suggested
+        page.select_option("#stations", ["CB-REFUSES"])  # it has connector 1 only
+        assert second.evaluate("o => o.disabled") is True
+        assert page.locator('#pick-connectors option[value="1"]').evaluate(
+            "o => o.disabled") is False
         page.select_option("#stations", ["CB-ACCEPTS", "CB-REFUSES", "CB-SILENT"])
+        assert second.evaluate("o => o.disabled") is False
         page.fill("#p_connectorId", "1")
         page.fill("#p_expiryDate", _expiry())
         page.fill("#p_idTag", TAG)

@@ -29,7 +29,7 @@ def datalist(html: str, name: str) -> dict[str, str]:
     found = re.search(rf'<datalist id="pick-{name}">(.*?)</datalist>', html, re.S)
     assert found, f"no datalist {name}"
     return {html_lib.unescape(v): html_lib.unescape(t)
-            for v, t in re.findall(r'<option value="([^"]*)">([^<]*)</option>', found[1])}
+            for v, t in re.findall(r'<option value="([^"]*)"[^>]*>([^<]*)</option>', found[1])}
 
 
 @pytest.mark.parametrize("version,operation", FORM_CASES,
@@ -56,6 +56,11 @@ def test_connector_picker_offers_the_chosen_stations_connectors(client, rows):
     assert 'list="pick-connectors"' in one
     assert datalist(one, "connectors") == {"0": "the whole station",
                                            "1": "connector 1 (CB-A)", "2": "connector 2 (CB-A)"}
+    # each suggestion names its stations, for the page to narrow them to the chosen ones
+    assert ('<option value="1" data-stations=\'["CB-A"]\'>connector 1 (CB-A)</option>'
+            in one)
+    assert '<option value="0">the whole station</option>' in one
+    assert 'src="/static/operations.js"' in one
     every = datalist(client.get("/operations/ReserveNow/1.6").text, "connectors")
     assert every == {"0": "the whole station", "1": "connector 1 (CB-A, CB-B)",
                      "2": "connector 2 (CB-A)", "3": "connector 3 (CB-B)"}

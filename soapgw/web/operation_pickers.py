@@ -17,7 +17,13 @@ from soapgw.store.models import (ChargeBox, ConfigurationKey, Connector, IdTag, 
 from soapgw.timestamps import now, utc
 
 LIMIT = 500
-Options = list[tuple[str, str]]  # (value, what it is)
+NARROWED_UP_TO = 200  # stations named per suggestion, for the page to narrow by (operations.js)
+Options = list[tuple[str, str, tuple[str, ...]]]  # (value, what it is, the stations it is of:
+#                                                  empty, of every station)
+
+
+def _of(stations: list[str]) -> tuple[str, ...]:
+    return tuple(stations) if len(stations) <= NARROWED_UP_TO else ()
 
 
 def _on(stations: list[str]) -> str:
@@ -33,7 +39,8 @@ def connectors(db: Session, stations: list[str]) -> Options:
             .where(ChargeBox.charge_box_id.in_(stations), Connector.connector_id > 0)
             .order_by(Connector.connector_id, ChargeBox.charge_box_id).limit(LIMIT * 10)):
         having[connector_id].append(station)
-    return [(str(c), f"connector {c} ({_on(s)})") for c, s in sorted(having.items())][:LIMIT]
+    return [(str(c), f"connector {c} ({_on(s)})", _of(s))
+            for c, s in sorted(having.items())][:LIMIT]
 
 
 def tags(db: Session, stations: list[str]) -> Options:
@@ -48,7 +55,7 @@ def tags(db: Session, stations: list[str]) -> Options:
             what = f"expired {utc(expiry):%Y-%m-%d}"
         else:
             what = "valid" + (f" until {utc(expiry):%Y-%m-%d}" if expiry else "")
-        found.append((id_tag, what + (f", parent {parent}" if parent else "")))
+        found.append((id_tag, what + (f", parent {parent}" if parent else ""), ()))
     return found
 
 
@@ -69,14 +76,15 @@ def configuration_keys(db: Session, stations: list[str]) -> Options:
             what = f"{station}: {value if value is not None else '–'}"
         else:
             what, readonly = _on([r[2] for r in rows]), rows[0][1]
-        found.append((key, what + (" (read-only)" if readonly else "")))
+        found.append((key, what + (" (read-only)" if readonly else ""),
+                      _of([r[2] for r in rows])))
     return found
 
 
 def transactions(db: Session, stations: list[str]) -> Options:
     """The stations' transactions under way, newest first."""
     return [(str(tx_id), f"{station} connector {connector_id}, tag {id_tag}, since "
-                         f"{utc(start):%Y-%m-%d %H:%M}")
+                         f"{utc(start):%Y-%m-%d %H:%M}", (station,))
             for tx_id, station, connector_id, id_tag, start in db.execute(
                 select(Transaction.id, ChargeBox.charge_box_id, Connector.connector_id,
                        Transaction.id_tag, Transaction.start_timestamp)
@@ -90,7 +98,7 @@ def transactions(db: Session, stations: list[str]) -> Options:
 def reservations(db: Session, stations: list[str]) -> Options:
     """The stations' reservations waiting or accepted (to cancel one)."""
     return [(str(reservation_id), f"{station} connector {connector_id}, tag {id_tag}, "
-                                  f"until {utc(expiry):%Y-%m-%d %H:%M} ({status})")
+                                  f"until {utc(expiry):%Y-%m-%d %H:%M} ({status})", (station,))
             for reservation_id, station, connector_id, id_tag, expiry, status in db.execute(
                 select(Reservation.reservation_id, ChargeBox.charge_box_id,
                        Connector.connector_id, Reservation.id_tag, Reservation.expiry_date,

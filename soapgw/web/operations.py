@@ -226,7 +226,7 @@ def suggestions(session: Session, operation: str, stations: list[str]) -> dict[s
         if picker and picker not in found:
             found[picker] = operation_pickers.PICKERS[picker](session, stations)
             if picker == "connectors" and param.zero:
-                found[picker].insert(0, ("0", "the whole station"))
+                found[picker].insert(0, ("0", "the whole station", ()))
     return found
 
 
