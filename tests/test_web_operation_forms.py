@@ -211,3 +211,29 @@ def test_urls_wrap_between_segments(client, rows):
 
 def test_every_version_has_its_forms():
     assert set(BY_VERSION["1.5"]) < set(PARAMS) == set(BY_VERSION["1.6"])
+
+
+def test_the_payload_as_json_is_the_advanced_alternative(client, rows, runner, gateway):
+    rows.station("CB-J", ocpp_version="1.6")
+    form = client.get("/operations/ReserveNow/1.6").text
+    # guided fields first; the JSON editor folded away below them
+    assert form.index('id="p_connectorId"') < form.index("<summary>Advanced: the payload as "
+                                                         "JSON</summary>")
+    assert '<details class="advanced">' in form
+    payload = {"connectorId": 2, "expiryDate": "2030-01-01T00:00:00Z", "idTag": "CARD-J",
+               "reservationId": 9}
+    # the guided fields, left empty, are not asked for when the payload is given
+    task_id, page = _task_page(client, submit(client, "/operations/ReserveNow/1.6", {
+        "stations": "CB-J", "p_connectorId": "", "p_idTag": "", "p_expiryDate": "",
+        "advanced": json.dumps(payload)}))
+    assert "allocated by the gateway" not in page  # the id was given
+    assert "Sent, but tag CARD-J is not registered" in page
+    with gateway.sessions() as db:
+        assert json.loads(db.get(Task, task_id).payload) == payload
+    bad = submit(client, "/operations/Reset/1.6", {"stations": "CB-J", "p_type": "Soft",
+                                                   "advanced": "[1, 2]"})
+    assert bad.status_code == 400 and 'id="advanced-errors"' in bad.text
+    assert "Give a JSON object" in bad.text and '<details class="advanced" open>' in bad.text
+    refused = submit(client, "/operations/Reset/1.6", {"stations": "CB-J",
+                                                       "advanced": '{"type": "Gentle"}'})
+    assert refused.status_code == 400 and "invalid Reset payload" in refused.text

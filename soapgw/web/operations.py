@@ -183,10 +183,31 @@ def _field(param: Param) -> Field:
     return StringField(label, need + [Length(max=500)], render_kw=attributes or None, **extra)
 
 
+def _json_object(form, field: Field) -> None:
+    _json_value(form, field)
+    if field.data and field.data.strip() and not isinstance(field.parsed, dict):
+        raise ValidationError("Give a JSON object, e.g. {\"type\": \"Soft\"}.")
+
+
 class OperationForm(FlaskForm):
     stations = SelectMultipleField("Charge points", choices=[],
                                    validators=[InputRequired("Select at least one station.")],
                                    render_kw={"size": 8})
+    # The alternative for who knows OCPP: the whole payload, sent instead of the fields above.
+    advanced = TextAreaField("Payload as JSON", [Optional(), Length(max=100_000), _json_object],
+                             render_kw={"rows": 5, "spellcheck": "false"},
+                             description="advanced: when given, it is sent as it is (OCPP-J "
+                                         "1.6 JSON) and the fields above are ignored")
+
+    def validate(self, extra_validators=None) -> bool:
+        if not (self.advanced.data or "").strip():
+            return super().validate(extra_validators)
+        # the payload replaces the guided fields: only it and the stations are checked
+        ok = True
+        for name in ("csrf_token", "stations", "advanced"):
+            if name in self._fields:
+                ok = self._fields[name].validate(self) and ok
+        return ok
 
 
 def form_class(operation: str) -> type[OperationForm]:
@@ -196,6 +217,8 @@ def form_class(operation: str) -> type[OperationForm]:
 
 
 def payload_of(form: OperationForm, operation: str) -> dict:
+    if (form.advanced.data or "").strip():
+        return form.advanced.parsed
     payload = {}
     for param in PARAMS[operation]:
         field = form[f"p_{param.name}"]
@@ -291,7 +314,7 @@ def index():
 _NOTES_KEPT = 5  # tasks whose notes the session keeps (the operator's latest)
 
 
-def _notes_after_sending(task_id: int, form: OperationForm) -> None:
+def _notes_after_sending(task_id: int, submitted: dict) -> None:
     """Notes for the task page the form leads to, kept in the session until the task is
     finished (the page refreshes itself meanwhile): what the gateway filled in and what the
     station may refuse, an id tag unknown, blocked or expired here (sent anyway: the operator
@@ -299,11 +322,11 @@ def _notes_after_sending(task_id: int, form: OperationForm) -> None:
     payload = json.loads(db().get(Task, task_id).payload)
     notes, at = [], now()
     for name in ID_TAG_FIELDS:
-        if f"p_{name}" in form._fields and payload.get(name):
+        if payload.get(name):
             concern = tag_concern(db(), payload[name], at)
             if concern:
                 notes.append(("warning", f"Sent, but {concern}."))
-    if "p_reservationId" in form._fields and form["p_reservationId"].data is None:
+    if "reservationId" in payload and "reservationId" not in submitted:
         notes.append(("success", f"Reservation id {payload.get('reservationId')} was allocated "
                                  "by the gateway (free on every chosen station)."))
     if notes:
@@ -334,12 +357,13 @@ def run(operation: str, version: str):
         caller = g.user.username  # read before the rollback expires the user
         db().rollback()
         try:
-            task_id = task_runner().submit(operation, payload_of(form, operation),
-                                           form.stations.data, origin=TaskOrigin.web, caller=caller)
+            submitted = payload_of(form, operation)
+            task_id = task_runner().submit(operation, submitted, form.stations.data,
+                                           origin=TaskOrigin.web, caller=caller)
         except TaskError as exc:  # the OCPP 1.6 JSON schema refused the payload
             error = exc.reason
         else:
-            _notes_after_sending(task_id, form)
+            _notes_after_sending(task_id, submitted)
             return redirect(url_for(".task", task_id=task_id))
     status = 400 if (form.errors or error) else 200
     # suggestions for the chosen stations, else for every station the form offers
