@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, exists, func, select, update
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import Session
 
 from soapgw.core.commands import outcome as outcomes
@@ -160,21 +160,31 @@ def task_view(db: Session, task_id: int) -> dict | None:
 
 
 def outcome_summaries(db: Session, task_ids: list[int]) -> dict[int, dict[str, int]]:
-    """Each task's outcome counts (core.commands.outcome.summary) for a list page. Only the
-    answers of operations whose acceptance depends on the answer are read (a GetConfiguration
-    answer can be large and is accepted whatever it holds)."""
-    found: dict[int, list[TaskOutcome]] = {i: [] for i in task_ids}
+    """Each task's outcome counts (core.commands.outcome.summary) for a list page: the states
+    counted in SQL, and the answers read (grouped: a status answer has few distinct texts)
+    only for the operations whose acceptance depends on them (a GetConfiguration answer can be
+    large and is accepted whatever it holds)."""
     if not task_ids:
         return {}
-    judged = [op for op, rule in outcomes.ACCEPTANCE.items() if rule.field is not None]
-    needs_answer = (TaskResult.state == ANSWERED) & Task.operation.in_(judged)
-    rows = db.execute(
-        select(TaskResult.task_id, Task.operation, TaskResult.state,
-               case((needs_answer, TaskResult.response), else_=None))
-        .join(Task, Task.id == TaskResult.task_id).where(TaskResult.task_id.in_(task_ids)))
-    for task_id, operation, state, response in rows:
-        answer = json.loads(response) if response else ({} if state == ANSWERED else None)
-        found[task_id].append(outcomes.classify(operation, state, answer).outcome)
+    operations = dict(db.execute(select(Task.id, Task.operation)
+                                 .where(Task.id.in_(task_ids))).all())
+    judged = [i for i, op in operations.items()
+              if outcomes.ACCEPTANCE.get(op, outcomes.Acceptance()).field is not None]
+    found: dict[int, list[TaskOutcome]] = {i: [] for i in task_ids}
+    for task_id, state, count in db.execute(
+            select(TaskResult.task_id, TaskResult.state, func.count())
+            .where(TaskResult.task_id.in_(task_ids),
+                   ~((TaskResult.state == ANSWERED) & TaskResult.task_id.in_(judged)))
+            .group_by(TaskResult.task_id, TaskResult.state)):
+        found[task_id] += [outcomes.classify(operations[task_id], state, {}).outcome] * count
+    if judged:
+        for task_id, response, count in db.execute(
+                select(TaskResult.task_id, TaskResult.response, func.count())
+                .where(TaskResult.task_id.in_(judged), TaskResult.state == ANSWERED)
+                .group_by(TaskResult.task_id, TaskResult.response)):
+            answer = json.loads(response) if response else None
+            found[task_id] += [outcomes.classify(operations[task_id], ANSWERED,
+                                                 answer).outcome] * count
     return {task_id: outcomes.summary(items) for task_id, items in found.items()}
 
 
