@@ -69,11 +69,15 @@ def test_queue_from_the_outbox_bounded_meter_values_first(gateway, seed):
             _message("CP-OFF", "Heartbeat", {}),
         ])
     with gateway.sessions.begin() as db:
-        counts = upstream_queue.copy_events(db, default_url=True)
+        copied = upstream_queue.copy_events(db, default_url=True)
         dropped = upstream_queue.bound(db, "CP-1", 3)
         from soapgw.store import journal
         journal.write(db, dropped)
-    assert counts == {"CP-1": 7}  # boot cached, Authorize and decided DataTransfer not queued
+    # boot cached, Authorize and decided DataTransfer not queued
+    assert copied.counts == {"CP-1": 7} and copied.complete
+    assert [r.action for r in copied.rows["CP-1"]] == \
+        ["StatusNotification", *["MeterValues"] * 4, "Heartbeat"]
+    assert copied.rows["CP-1"][1].payload == meter and copied.rows["CP-1"][-1].response == {}
     with gateway.sessions() as db:
         rows = upstream_queue.queued(db, "CP-1")
         boot = db.get(UpstreamStation, "CP-1").boot_request
