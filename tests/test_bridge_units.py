@@ -3,6 +3,7 @@ its bound, the transaction id map, the CLI on a fresh database."""
 from __future__ import annotations
 
 import json
+import os
 import random
 from urllib.parse import unquote, urlsplit
 
@@ -145,3 +146,30 @@ def test_upstream_commands_on_a_fresh_database(tmp_path):
     assert box.open(links["CP-1"].password) == b"from stdin"
     assert box.open(links["CP-2"].password) == b"from env"
     assert links["CP-1"].url == "wss://h.example/base" and links["CP-1"].enabled is False
+
+
+@pytest.mark.smoke
+def test_the_wake_bell_reaches_the_bridge_and_never_fails_the_worker(tmp_path):
+    import asyncio
+
+    from soapgw.bridge.wake import WakeBell, WakeListener
+    bell = WakeBell(tmp_path)
+    bell.ring()  # no bridge listening: nothing happens, nothing is raised
+
+    async def scenario():
+        listener = WakeListener(tmp_path)
+        listener.start()
+        try:
+            assert not listener.rung.is_set()
+            for _ in range(500):  # more than the socket buffer holds: never blocks
+                bell.ring()
+            await asyncio.wait_for(listener.rung.wait(), 5)
+            listener.rung.clear()
+            bell.ring()
+            await asyncio.wait_for(listener.rung.wait(), 5)
+            return oct(os.stat(listener.path).st_mode & 0o777)
+        finally:
+            listener.close()
+
+    assert asyncio.run(scenario()) == "0o600"  # only this user's processes may ring
+    bell.ring()  # the bridge is gone again
