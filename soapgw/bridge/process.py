@@ -161,12 +161,14 @@ class Bridge:
     async def _copy_loop(self) -> None:
         seen = -1
         while True:
+            rung = self.wake.rung.is_set()  # a worker committed a message: no need to look
             self.wake.rung.clear()
             while True:
                 try:
-                    newest = await self.store.read(last_id)
-                    if newest == seen:
+                    newest = None if rung else await self.store.read(last_id)
+                    if newest is not None and newest == seen:
                         break
+                    rung = False
                     copied = await self.store.write(self._copy)
                 except Exception:  # noqa: BLE001
                     log.exception("bridge: copying the outbox failed")
@@ -176,7 +178,7 @@ class Bridge:
                     if link is not None:
                         link.offer(copied.rows.get(cb), cb in copied.boots)
                 if copied.complete:
-                    seen = newest
+                    seen = -1 if newest is None else newest  # after a ring: look next time
                     break
             try:
                 await asyncio.wait_for(self.wake.rung.wait(), POLL)
