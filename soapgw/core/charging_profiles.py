@@ -15,6 +15,7 @@ named ``periods`` and says its row.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -38,6 +39,7 @@ RATE_UNITS = values(ChargingRateUnitType)
 # The longest schedule a recurrency can repeat (OCPP 1.6, 7.10: duration within the period).
 _RECURRENCE_SECONDS = {RecurrencyKind.daily.value: 86_400, RecurrencyKind.weekly.value: 604_800}
 
+_DECIMAL = re.compile(r"Decimal\('([^']*)'\)")
 # Where the schema names a field -> the service's name for it.
 _SCHEMA_FIELDS = {
     "chargingProfileId": "charging_profile_id", "stackLevel": "stack_level",
@@ -143,14 +145,15 @@ def _schema_problems(profile: dict) -> dict[str, str]:
     problems: dict[str, str] = {}
     for error in ocpp_schemas.schema_errors("SetChargingProfile",
                                             {"connectorId": 0, "csChargingProfiles": profile}):
+        message = _DECIMAL.sub(r"\1", error.message)  # Decimal('10.55') -> 10.55
         path = [str(p) for p in error.absolute_path][1:]  # below csChargingProfiles
         if "chargingSchedulePeriod" in path:
             at = path.index("chargingSchedulePeriod")
             row = f"row {int(path[at + 1]) + 1}: " if len(path) > at + 1 else ""
-            problems.setdefault("periods", row + error.message)
+            problems.setdefault("periods", row + message)
             continue
         name = _SCHEMA_FIELDS.get(path[-1] if path else "", path[-1] if path else "profile")
-        problems.setdefault(name, error.message)
+        problems.setdefault(name, message)
     return problems
 
 
