@@ -192,3 +192,34 @@ def test_local_list_refusals(client, gateway, rows):
         assert response.status_code == 400 and words in response.text
     with gateway.sessions() as db:
         assert db.scalars(select(Task)).all() == []
+
+
+def test_operation_forms_pick_a_stored_profile(client, runner, gateway):
+    submit(client, "/charging-profiles/add", FORM)
+    submit(client, "/charging-profiles/add", {**FORM, "charging_profile_id": "30",
+                                              "purpose": "TxProfile", "description": "Fast"})
+    pks = {p.charging_profile_id: p.id for p in _stored(gateway)}
+    assert "Stored charging profile" not in client.get("/operations/RemoteStartTransaction/1.5").text
+    start_form = client.get("/operations/RemoteStartTransaction/1.6").text
+    # RemoteStartTransaction takes only TxProfiles
+    assert "#30 TxProfile – Fast" in start_form and "#21 " not in start_form
+    with station_server("1.6") as (station, address):
+        register_station(gateway.sessions, "CB-PICK", "1.6", address)
+        missing = submit(client, "/operations/SetChargingProfile/1.6",
+                         {"stations": "CB-PICK", "p_connectorId": "1"})
+        assert missing.status_code == 400 and "Pick a stored profile, or give" in missing.text
+        task_id = _task_id(submit(client, "/operations/SetChargingProfile/1.6", {
+            "stations": "CB-PICK", "p_connectorId": "2", "stored_profile": str(pks[21])}))
+        assert runner.wait(task_id, timeout=30)
+        start_id = _task_id(submit(client, "/operations/RemoteStartTransaction/1.6", {
+            "stations": "CB-PICK", "p_idTag": "TAG1", "p_connectorId": "1",
+            "stored_profile": str(pks[30])}))
+        assert runner.wait(start_id, timeout=30)
+    with gateway.sessions() as db:
+        sent = json.loads(db.get(Task, task_id).payload)
+        started = json.loads(db.get(Task, start_id).payload)
+        (installed,) = db.scalars(select(InstalledChargingProfile)).all()
+    assert sent["connectorId"] == 2 and sent["csChargingProfiles"]["chargingProfileId"] == 21
+    assert (installed.connector_id, installed.charging_profile_id) == (2, 21)
+    assert started["chargingProfile"]["chargingProfileId"] == 30
+    assert started["chargingProfile"]["chargingProfilePurpose"] == "TxProfile"
