@@ -223,3 +223,16 @@ def test_operation_forms_pick_a_stored_profile(client, runner, gateway):
     assert (installed.connector_id, installed.charging_profile_id) == (2, 21)
     assert started["chargingProfile"]["chargingProfileId"] == 30
     assert started["chargingProfile"]["chargingProfilePurpose"] == "TxProfile"
+
+
+def test_station_buttons_refuse_stations_without_smart_charging(client, gateway, rows):
+    old = rows.station("CB-OLD", ocpp_version="1.5")
+    silent = rows.station("CB-SILENT")
+    for station, words in ((old, "OCPP 1.5 has no smart charging"),
+                           (silent, "has not spoken OCPP 1.5 or 1.6")):
+        response = submit(client, f"/chargepoints/{station.id}", {"clear-profile_id": ""},
+                          f"/charging-profiles/station/{station.id}/clear")
+        assert response.status_code == 302
+        assert words in client.get(response.headers["Location"]).text
+    with gateway.sessions() as db:
+        assert db.scalars(select(Task)).all() == []

@@ -16,6 +16,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from soapgw.core import charging_profiles as profiles
 from soapgw.core.charging_profiles import Period, ProfileValues
 from soapgw.core.commands.errors import TaskError
+from soapgw.core.commands.operations import unsupported_reason
 from soapgw.core.enums import ChargingProfilePurposeType, ChargingRateUnitType, OcppVersion
 from soapgw.core.errors import Invalid, NotFound
 from soapgw.store.models import ChargeBox, InstalledChargingProfile, StoredChargingProfile
@@ -380,8 +381,10 @@ def _station_or_404(pk: int) -> ChargeBox:
 def _station_task(pk: int, operation: str, payload: dict):
     station = _station_or_404(pk)
     charge_box_id = station.charge_box_id
-    if station.ocpp_version != OcppVersion.v16:
-        flash(f"{operation} not sent: {NOT_IN_15}", "error")
+    reason = unsupported_reason(operation, station.ocpp_version)
+    if reason:
+        flash(f"{operation} not sent: " + (NOT_IN_15 if station.ocpp_version == OcppVersion.v15
+                                           else reason), "error")
         return redirect(url_for("stations.detail", pk=pk))
     try:
         task_id = submit_task(operation, payload, [charge_box_id])
