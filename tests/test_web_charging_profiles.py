@@ -236,3 +236,13 @@ def test_station_buttons_refuse_stations_without_smart_charging(client, gateway,
         assert words in client.get(response.headers["Location"]).text
     with gateway.sessions() as db:
         assert db.scalars(select(Task)).all() == []
+
+
+def test_rows_are_bounded(client, gateway):
+    rows = {f"periods-{i}-start_period": str(i * 60) for i in range(150)}
+    rows.update({f"periods-{i}-limit": "16" for i in range(150)})
+    response = submit(client, "/charging-profiles/add", {**FORM, **rows, "more": "1"})
+    assert response.status_code == 200
+    assert 'name="periods-102-limit"' in response.text
+    assert 'name="periods-103-limit"' not in response.text
+    assert _stored(gateway) == []

@@ -75,7 +75,8 @@ class ProfileForm(FlaskForm):
                                       description="startSchedule: Absolute and Recurring")
     min_charging_rate = StringField("Min. rate", [Optional(), Length(max=20)],
                                     description="minChargingRate, optional")
-    periods = FieldList(FormField(PeriodRow), min_entries=EMPTY_ROWS)
+    periods = FieldList(FormField(PeriodRow), min_entries=EMPTY_ROWS,
+                        max_entries=profiles.MAX_PERIODS + EMPTY_ROWS)
     note = TextAreaField("Note", [Optional(), Length(max=4000)], render_kw={"rows": 2})
 
     def values(self) -> ProfileValues | None:
@@ -189,8 +190,8 @@ def _rows_for(form: ProfileForm, stored: StoredChargingProfile | None = None) ->
                                        "limit": str(period.limit),
                                        "number_phases": period.number_phases})
     filled = sum(1 for row in form.periods if not row.blank())
-    wanted = max(len(form.periods), filled + EMPTY_ROWS) + (
-        EMPTY_ROWS if request.form.get("more") else 0)
+    wanted = min(max(len(form.periods), filled + EMPTY_ROWS) + (
+        EMPTY_ROWS if request.form.get("more") else 0), form.periods.max_entries)
     while len(form.periods) < wanted:
         form.periods.append_entry()
 
