@@ -165,10 +165,10 @@ def test_element_and_attribute_totals():
     assert f"{shape.MAX_ELEMENTS + 1} elements" in refused(too_many)
     per = shape.MAX_ATTRIBUTES_PER_ELEMENT
     full = "".join(f' a{i}=""' for i in range(per))
-    attrs = envelope_with("<cs:heartbeatRequest>" + f"<x{full}/>" * (shape.MAX_ATTRIBUTES // per)
+    attrs = envelope_with("<cs:heartbeatRequest>" + f"<x{full}/>" * (shape.MAX_ELEMENTS // per)
                           + "</cs:heartbeatRequest>")
     parse_envelope(attrs)
-    assert f"{shape.MAX_ATTRIBUTES + 1} attributes" in refused(
+    assert f"{shape.MAX_ELEMENTS + 1} attributes" in refused(
         attrs.replace(b"<x ", b'<x b="" ', 1))
 
 
@@ -183,6 +183,19 @@ def test_namespace_declarations_are_counted_exactly():
     escaped = "&lt;x xmlns=&quot;urn:x&quot;/&gt;" * (shape.MAX_NAMESPACE_DECLARATIONS + 10)
     envelope = parse_envelope(envelope_with(data_transfer(f"<cs:data>{escaped}</cs:data>")))
     assert envelope.body is not None
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-7"])
+def test_namespace_declarations_are_counted_in_any_encoding(encoding):
+    """UTF-16 and UTF-7 need not spell "xmlns" in ASCII bytes: they are always counted."""
+    def declaring(count: int) -> bytes:
+        decls = "".join(f' xmlns:n{i}="urn:n:{i}"' for i in range(count - 3))
+        text = envelope_with(data_transfer("<cs:data>x</cs:data>"), decls).decode()
+        data = f'<?xml version="1.0" encoding="{encoding.upper()}"?>{text}'.encode(encoding)
+        # "xmlns" spelt in UTF-7's base64 ("+AHg-" is "x")
+        return data.replace(b" xmlns:n", b" +AHg-mlns:n") if encoding == "utf-7" else data
+    assert parse_envelope(declaring(10)).body is not None
+    assert "namespace declarations" in refused(declaring(shape.MAX_NAMESPACE_DECLARATIONS + 1))
 
 
 # --- real messages and the big lists of the official operations ---------------------------
@@ -217,3 +230,30 @@ def test_big_official_lists_are_within_the_bounds():
     for data in (send, answer):
         assert len(data) <= hostile.LIMIT
         assert parse_envelope(data).body is not None
+
+
+def test_the_element_bound_is_a_setting(tmp_path, sqlite_url):
+    from conftest import make_settings, serve_wsgi
+    from soapgw.app import Gateway, create_app
+    from soapgw.config import Settings
+    from soapgw.store.migrate import upgrade
+    assert Settings.from_env({}).max_message_elements == shape.MAX_ELEMENTS == 20_000
+    assert Settings.from_env({"SOAPGW_MAX_MESSAGE_ELEMENTS": "50000"}).max_message_elements \
+        == 50_000
+    gateway = Gateway.from_settings(make_settings(sqlite_url, tmp_path, max_message_elements=100))
+    upgrade(gateway.engine)
+    url, server = serve_wsgi(create_app(gateway=gateway))
+    try:
+        data = hostile.wrap("CB1", "<cs:heartbeatRequest>" + "<x/>" * 100
+                            + "</cs:heartbeatRequest>", "Heartbeat")
+        response = post(url, data)
+        assert fault_subcode(response.content) == "FormationViolation"
+        assert "107 elements, more than 100" in reason(response.content)
+        with gateway.sessions() as db:
+            assert db.scalars(select(JournalEntry.fault_code)).all() == [
+                None, "FormationViolation"]
+    finally:
+        server.shutdown()
+        server.server_close()
+        gateway.task_runner.shutdown()
+        gateway.engine.dispose()

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from soapgw.core.errors import ErrorCode, OcppError
-from soapgw.soap.shape import parse_bounded
+from soapgw.soap.shape import MAX_ELEMENTS, parse_bounded
 
 SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
 SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -35,12 +35,13 @@ class Envelope:
         return ENVELOPE_NS[self.soap_version]
 
 
-def parse_envelope(data: bytes) -> Envelope:
-    """Parse untrusted bytes into an Envelope or raise OcppError(FormationViolation)."""
+def parse_envelope(data: bytes, max_elements: int = MAX_ELEMENTS) -> Envelope:
+    """Parse untrusted bytes into an Envelope or raise OcppError(FormationViolation);
+    ``max_elements`` bounds elements and attributes (see soapgw.soap.shape)."""
     if not data or not data.strip():
         raise OcppError(ErrorCode.FORMATION_VIOLATION, "empty request: a SOAP envelope is expected")
     try:
-        root = parse_bounded(data, _PARSER, _OPTIONS)  # element, attribute, depth bounds
+        root = parse_bounded(data, _PARSER, _OPTIONS, max_elements)  # elements, depth, ...
     except etree.XMLSyntaxError as exc:
         raise OcppError(ErrorCode.FORMATION_VIOLATION, f"not well-formed XML: {exc}") from None
     tree = root.getroottree()

@@ -12,22 +12,33 @@ tree: they are counted as the parser meets them, and only when the raw bytes hol
 
 The bounds are far above any real OCPP message (the deepest is 8 levels, an OCPP 1.5 meter
 ``value`` carries 5 attributes) and admit the big lists of the official operations: a
-MeterValues or StopTransaction with 2,500 fully described sampled values, a SendLocalList of
-3,000 entries, a GetConfiguration answer with 4,000 keys.
+MeterValues or StopTransaction with 2,000 fully described sampled values, a SendLocalList of
+3,000 entries, a GetConfiguration answer with 4,000 keys. The element bound (also the bound
+on attributes) is the setting SOAPGW_MAX_MESSAGE_ELEMENTS: a station sending longer meter
+value lists (with a larger SOAPGW_MAX_MESSAGE_BYTES) may need more.
 """
 from __future__ import annotations
+
+import re
 
 from lxml import etree
 
 from soapgw.core.errors import ErrorCode, OcppError
 
-MAX_ELEMENTS = 20_000  # in the whole envelope
+MAX_ELEMENTS = 20_000  # in the whole envelope (the default of SOAPGW_MAX_MESSAGE_ELEMENTS)
 MAX_DEPTH = 24  # levels of elements, the root's included (libxml2 stops at 256 by itself)
-MAX_ATTRIBUTES = 20_000  # in the whole envelope, namespace declarations not included
+# Attributes in the whole envelope, namespace declarations not included: the same bound as
+# the elements (an OCPP 1.5 meter value has 5, most elements none).
 MAX_ATTRIBUTES_PER_ELEMENT = 16
 MAX_NAMESPACE_DECLARATIONS = 4_096  # xmlns and xmlns:prefix, in the whole envelope
 
 _FEED_CHUNK = 64 * 1024  # bytes the counting parser takes between two looks at its count
+# Where counting the bytes "xmlns" bounds the declarations: the text starts with "<" in an
+# encoding whose ASCII is ASCII (not UTF-16/32, and not UTF-7, which can spell xmlns otherwise).
+_PLAIN_START = re.compile(rb"(?:\xef\xbb\xbf)?\s*<(?=[^\x00])")
+_DECLARED_ENCODING = re.compile(rb"<\?xml[^>]*?encoding\s*=\s*[\"']([^\"']*)")
+_PLAIN_ENCODINGS = {b"utf-8", b"utf8", b"us-ascii", b"ascii", b"iso-8859-1", b"latin1",
+                    b"latin-1"}
 
 _COUNT_ELEMENTS = etree.XPath("count(//*)")
 _TOO_DEEP = etree.XPath("boolean(" + "/*" * (MAX_DEPTH + 1) + ")")
@@ -40,16 +51,25 @@ def _violation(what: str) -> OcppError:
                      f"the message's XML is out of bounds: {what}; refused unread")
 
 
-def parse_bounded(data: bytes, parser: etree.XMLParser, options: dict) -> etree._Element:
+def parse_bounded(data: bytes, parser: etree.XMLParser, options: dict,
+                  max_elements: int = MAX_ELEMENTS) -> etree._Element:
     """Parse ``data`` with ``parser``, or, when its bytes may declare more namespaces than
     allowed, with a counting parser built from the same ``options``; then check its shape.
     Raises XMLSyntaxError (not well-formed) or OcppError(FormationViolation)."""
-    if data.count(b"xmlns") > MAX_NAMESPACE_DECLARATIONS:  # an upper bound: text may say it
-        root = _parse_counting_namespaces(data, options)
+    if not _spells_xmlns_plainly(data) or data.count(b"xmlns") > MAX_NAMESPACE_DECLARATIONS:
+        root = _parse_counting_namespaces(data, options)  # (text may hold "xmlns" too)
     else:
         root = etree.fromstring(data, parser)
-    check_shape(root)
+    check_shape(root, max_elements)
     return root
+
+
+def _spells_xmlns_plainly(data: bytes) -> bool:
+    head = data[:256]
+    if not _PLAIN_START.match(head):
+        return False
+    declared = _DECLARED_ENCODING.match(head.lstrip(b"\xef\xbb\xbf \t\r\n"))
+    return declared is None or declared.group(1).strip().lower() in _PLAIN_ENCODINGS
 
 
 def _parse_counting_namespaces(data: bytes, options: dict) -> etree._Element:
@@ -63,15 +83,16 @@ def _parse_counting_namespaces(data: bytes, options: dict) -> etree._Element:
     return parser.close()
 
 
-def check_shape(root: etree._Element) -> None:
-    """Raise OcppError(FormationViolation) when the tree under ``root`` is out of bounds."""
+def check_shape(root: etree._Element, max_elements: int = MAX_ELEMENTS) -> None:
+    """Raise OcppError(FormationViolation) when the tree under ``root`` is out of bounds:
+    more than ``max_elements`` elements or attributes, or any of the fixed bounds above."""
     elements = int(_COUNT_ELEMENTS(root))
-    if elements > MAX_ELEMENTS:
-        raise _violation(f"{elements} elements, more than {MAX_ELEMENTS}")
+    if elements > max_elements:
+        raise _violation(f"{elements} elements, more than {max_elements}")
     if _TOO_DEEP(root):
         raise _violation(f"elements nested more than {MAX_DEPTH} deep")
     attributes = int(_COUNT_ATTRIBUTES(root))
-    if attributes > MAX_ATTRIBUTES:
-        raise _violation(f"{attributes} attributes, more than {MAX_ATTRIBUTES}")
+    if attributes > max_elements:
+        raise _violation(f"{attributes} attributes, more than {max_elements}")
     if attributes > MAX_ATTRIBUTES_PER_ELEMENT and _CROWDED(root):
         raise _violation(f"an element with more than {MAX_ATTRIBUTES_PER_ELEMENT} attributes")
