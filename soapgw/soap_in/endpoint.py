@@ -167,7 +167,7 @@ class CentralSystemEndpoint:
     def _handle(self, environ, exchange: Exchange, started: float) -> tuple[int, bytes, str]:
         try:
             exchange.raw = self._read_body(environ)
-            envelope = parse_envelope(exchange.raw)
+            envelope = parse_envelope(exchange.raw, self.settings.max_message_elements)
             exchange.soap_version = envelope.soap_version
             exchange.addressing = read_addressing(envelope.headers)
             call = self._station_call(envelope, exchange)
