@@ -107,6 +107,7 @@ def test_session_and_command_give_the_exact_event_sequence(gateway, seed, live_u
         ("transaction.stopped", "CB-EV", None),
         ("station.message", "CB-EV", "Heartbeat"),
         ("station.message", "CB-STRANGER", "Authorize"),
+        ("station.unknown", "CB-STRANGER", "Authorize"),  # its first message only
         ("command.result", "CB-EV", "GetConfiguration"),
         ("task.finished", None, "GetConfiguration"),
     ]
