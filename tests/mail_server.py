@@ -12,7 +12,10 @@ from conftest import free_port
 
 
 class MailServer:
-    def __init__(self, refuse_first: int = 0, auth: tuple[str, str] | None = None):
+    def __init__(self, refuse_first: int = 0, auth: tuple[str, str] | None = None,
+                 starttls=None, implicit_tls=None):
+        """``starttls`` / ``implicit_tls``: an ssl.SSLContext for STARTTLS (required) or for
+        TLS from the first byte."""
         self.received: list[email.message.EmailMessage] = []
         self.envelopes: list[tuple[str, list[str]]] = []
         self.refused = 0
@@ -22,6 +25,10 @@ class MailServer:
         kwargs = {}
         if auth is not None:
             kwargs = dict(authenticator=self._authenticator(auth), auth_require_tls=False)
+        if starttls is not None:
+            kwargs.update(tls_context=starttls, require_starttls=True)
+        if implicit_tls is not None:
+            kwargs.update(ssl_context=implicit_tls)
         self.controller = Controller(self, hostname="127.0.0.1", port=self.port, **kwargs)
         self.controller.start()
 
@@ -46,3 +53,32 @@ class MailServer:
 
     def close(self) -> None:
         self.controller.stop()
+
+
+def self_signed(directory, name: str = "localhost"):
+    """A certificate for ``name`` and its key, as files; returns (cert path, server context)."""
+    import datetime
+    import ssl
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    start = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=5)
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(start).not_valid_after(start + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = directory / "smtp.crt", directory / "smtp.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server.load_cert_chain(cert_path, key_path)
+    return cert_path, server

@@ -209,3 +209,47 @@ def test_smtp_host_rules(address, allowed):
     # an admin types the host: private relays are fine, metadata and link-local never
     assert judge_smtp_host("relay", [address]).allowed is allowed
     assert not judge_smtp_host("relay", []).allowed
+
+
+def test_soapgw_dispatch_sends_the_mails(gateway, database_url, tmp_path, mail_server):
+    """The helper process ``soapgw serve`` runs: its mail thread, here one round."""
+    from conftest import command_env, soapgw_command
+    configure(gateway, mail_server.port)
+    with gateway.sessions.begin() as db:
+        outbox.queue_test_mail(db, "me@example.com", "soapgw@example.com")
+    env = command_env(database_url, SOAPGW_INSTANCE_PATH=str(tmp_path / "instance"))
+    done = soapgw_command("dispatch", "--once", env=env)
+    assert done.returncode == 0, done.stderr
+    assert [m["Subject"] for m in mail_server.received] == ["[soapgw] Test mail"]
+    assert mails(gateway)[0].state == "sent"
+
+
+@pytest.mark.parametrize("security", ["starttls", "tls"])
+def test_tls_checks_the_host_name_while_connecting_to_the_judged_address(gateway, tmp_path,
+                                                                         security):
+    import ssl
+
+    from mail_server import self_signed
+    cert, server_context = self_signed(tmp_path)
+    server = MailServer(auth=("mailer", "pa55-word!"),
+                        **{"starttls" if security == "starttls" else "implicit_tls":
+                           server_context})
+    try:
+        box = PasswordBox(gateway.settings.instance_path)
+        with gateway.sessions.begin() as db:
+            smtp_settings.save(db, box, host="localhost", port=server.port, security=security,
+                               username="mailer", password="pa55-word!",
+                               from_address="soapgw@example.com")
+            outbox.queue_test_mail(db, "me@example.com", "soapgw@example.com")
+        trusting = ssl.create_default_context(cafile=str(cert))
+        dispatcher = MailDispatcher(gateway.sessions, gateway.settings, policy=FAST, timeout=5,
+                                    tls_context=trusting)
+        pump(dispatcher, lambda: server.received)
+        # a client that does not trust the certificate refuses it: the name is checked
+        with gateway.sessions.begin() as db:
+            outbox.queue_test_mail(db, "me@example.com", "soapgw@example.com")
+        MailDispatcher(gateway.sessions, gateway.settings, policy=FAST, timeout=5).run_once()
+        last = mails(gateway)[-1]
+        assert last.state == "pending" and "CERTIFICATE_VERIFY_FAILED" in last.last_error
+    finally:
+        server.close()

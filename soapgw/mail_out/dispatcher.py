@@ -16,7 +16,7 @@ import time
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from soapgw.config import Settings
+from soapgw.config import ConfigError, Settings
 from soapgw.core.mail import outbox, smtp_settings
 from soapgw.core.runtime_settings import RuntimeSettings
 from soapgw.core.upstream_secret import PasswordBox, SecretUnreadable
@@ -36,7 +36,7 @@ class MailDispatcher:
         engine = sessions.kw["bind"]
         self.read_engine = engine.execution_options(**{READ_ONLY: True})
         self.write_lock = writer_lock(engine)
-        self.box = PasswordBox(settings.instance_path)
+        self._box: PasswordBox | None = None  # made when a password is first needed
         # the webhooks' retry settings (SOAPGW_WEBHOOK_RETRY_BASE / _WINDOW) serve mail too
         self.policy = policy or RetryPolicy(base=settings.webhook_retry_base,
                                             window=settings.webhook_retry_window)
@@ -66,8 +66,10 @@ class MailDispatcher:
             return queued
         problem = None
         try:
-            password = settings.password(self.box)
-        except SecretUnreadable as unreadable:
+            if settings.has_password and self._box is None:
+                self._box = PasswordBox(self.settings.instance_path)
+            password = settings.password(self._box)
+        except (SecretUnreadable, ConfigError) as unreadable:
             password, problem = None, str(unreadable)
         sent: list[int] = []
         for mail in batch:
