@@ -253,3 +253,24 @@ def test_tls_checks_the_host_name_while_connecting_to_the_judged_address(gateway
         assert last.state == "pending" and "CERTIFICATE_VERIFY_FAILED" in last.last_error
     finally:
         server.close()
+
+
+@pytest.mark.slow
+def test_soapgw_serve_sends_mail_from_its_dispatcher(served_gateway, sqlite_url, tmp_path,
+                                                     mail_server):
+    from soapgw.store.database import make_engine, make_session_factory
+    from soapgw.store.migrate import upgrade
+    engine = make_engine(sqlite_url)
+    upgrade(engine)
+    sessions = make_session_factory(engine)
+    with sessions.begin() as db:
+        smtp_settings.save(db, PasswordBox(tmp_path / "instance"), host="127.0.0.1",
+                           port=mail_server.port, security="none", username="",
+                           from_address="soapgw@example.com")
+        outbox.queue_test_mail(db, "me@example.com", "soapgw@example.com")
+    served_gateway(sqlite_url, SOAPGW_INSTANCE_PATH=str(tmp_path / "instance"))
+    deadline = time.monotonic() + 30
+    while not mail_server.received and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert [m["Subject"] for m in mail_server.received] == ["[soapgw] Test mail"]
+    engine.dispose()
