@@ -13,7 +13,7 @@ from soapgw.mail_out.dispatcher import MailDispatcher
 from soapgw.core.webhooks.deliveries import RetryPolicy
 from soapgw.store.models import AdminUser, MailMessage, MailRecipient, Setting
 from mail_server import MailServer
-from web_support import (ADMIN, PASSWORD, admin, client, csrf_token, sign_in,  # noqa: F401
+from web_support import (ADMIN, admin, client, csrf_token, sign_in,  # noqa: F401
                          submit, web_app)
 
 

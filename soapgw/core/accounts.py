@@ -55,7 +55,7 @@ def set_password(db: Session, username: str, password: str) -> None:
     end_sessions(db, user.id)
 
 
-def accounts(db: Session) -> list[AdminUser]:
+def listed(db: Session) -> list[AdminUser]:
     return list(db.scalars(select(AdminUser).order_by(AdminUser.username)))
 
 

@@ -69,7 +69,7 @@ def cmd_admin_password(settings: Settings, args) -> int:
 
 def cmd_admin_list(settings: Settings, args) -> int:
     with open_sessions(settings)() as db:
-        for user in accounts.accounts(db):
+        for user in accounts.listed(db):
             state = "disabled" if user.disabled_at else "enabled"
             last = user.last_login_at.isoformat() if user.last_login_at else "never"
             print(f"{user.username}\t{state}\tlast sign-in {last}")

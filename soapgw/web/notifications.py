@@ -164,7 +164,11 @@ def change_recipient(recipient_id: int):
 
 @bp.post("/mails/<int:mail_id>/retry")
 def retry_mail(mail_id: int):
-    outbox.retry(db(), mail_id)
+    try:
+        outbox.retry(db(), mail_id)
+    except NotFound:
+        flash("That mail was sent already or is gone.", "error")
+        return redirect(url_for("settings_page.edit", _anchor="mails"))
     db().commit()
     flash("The mail will be sent again now.", "success")
     return redirect(url_for("settings_page.edit", _anchor="mails"))

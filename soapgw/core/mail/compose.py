@@ -101,7 +101,7 @@ def compose(kind: MailEvent, event_id: int, created_at: datetime, charge_box_id:
     return Mail(subject, body)
 
 
-def test_mail(sender: str) -> Mail:
+def trial_mail(sender: str) -> Mail:
     return Mail("[soapgw] Test mail",
                 f"This is a test mail from soapgw, sent from {sender}.\n\n"
                 "The SMTP settings work: notifications will reach this address.\n")

@@ -16,7 +16,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from soapgw.core import events
-from soapgw.core.errors import Invalid
+from soapgw.core.errors import Invalid, NotFound
 from soapgw.core.mail import compose, recipients
 from soapgw.core.mail.smtp_settings import address_problem
 from soapgw.core.webhooks.deliveries import RetryPolicy
@@ -76,7 +76,7 @@ def queue_test_mail(db: Session, to: str, sender: str) -> MailMessage:
     if not sender:
         raise Invalid({"test_recipient": "save the SMTP settings (host and from address) "
                                          "first"})
-    mail = compose.test_mail(sender)
+    mail = compose.trial_mail(sender)
     message = MailMessage(event_id=None, kind=TEST, recipient=to, subject=mail.subject,
                           body=mail.body, state=PENDING, attempts=0, next_attempt_at=now(),
                           created_at=now())
@@ -120,8 +120,10 @@ def record_failure(db: Session, mail_id: int, error: str, policy: RetryPolicy,
 
 def retry(db: Session, mail_id: int) -> None:
     """Send a failed (or waiting) mail again now, with a new retry window."""
-    db.execute(update(_MAILS).where(_MAILS.c.id == mail_id, _MAILS.c.state != SENT).values(
-        state=PENDING, next_attempt_at=now(), first_attempt_at=None))
+    changed = db.execute(update(_MAILS).where(_MAILS.c.id == mail_id, _MAILS.c.state != SENT)
+                         .values(state=PENDING, next_attempt_at=now(), first_attempt_at=None))
+    if not changed.rowcount:
+        raise NotFound(f"no unsent mail {mail_id}")
 
 
 def recent(db: Session, limit: int = 20) -> list[MailMessage]:
