@@ -274,3 +274,20 @@ def test_soapgw_serve_sends_mail_from_its_dispatcher(served_gateway, sqlite_url,
         time.sleep(0.1)
     assert [m["Subject"] for m in mail_server.received] == ["[soapgw] Test mail"]
     engine.dispose()
+
+
+def test_the_queue_opens_a_write_transaction_only_for_new_events(gateway):
+    from soapgw.core import events
+    from soapgw.core.enums import EventType
+    from soapgw.core.events import NewEvent
+    with gateway.sessions.begin() as db:
+        assert not outbox.has_news(db)  # nobody receives mail: no cursor
+        recipients.add(db, "a@example.com", ["station.offline"])
+        assert not outbox.has_news(db)
+        events.publish(db, [NewEvent(EventType.STATION_OFFLINE, "CP-1", {
+            "lastMessageAt": None, "heartbeatInterval": 300})])
+        assert outbox.has_news(db)
+        assert outbox.enqueue(db) == 1
+        assert not outbox.has_news(db)
+    (mail,) = mails(gateway)
+    assert mail.subject == "[soapgw] CP-1: went offline (last message never)"

@@ -57,8 +57,12 @@ class MailDispatcher:
 
     def run_once(self) -> int:
         """Queue new events' mails and send the due ones; returns how many were handled."""
-        with self.write_lock, self.sessions.begin() as db:
-            queued = outbox.enqueue(db)
+        queued = 0
+        with self.sessions(bind=self.read_engine) as db:
+            news = outbox.has_news(db)
+        if news:
+            with self.write_lock, self.sessions.begin() as db:
+                queued = outbox.enqueue(db)
         with self.sessions(bind=self.read_engine) as db:
             batch = outbox.due(db)
             settings = smtp_settings.load(db)

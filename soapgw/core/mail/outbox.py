@@ -36,6 +36,13 @@ def cursor(db: Session) -> int | None:
         EventConsumer.name == recipients.CONSUMER))
 
 
+def has_news(db: Session) -> bool:
+    """Whether events wait past the cursor (read-only: the caller opens a write transaction
+    only then; on SQLite every write transaction queues behind the stations' messages)."""
+    after = cursor(db)
+    return after is not None and events.last_id(db) > after
+
+
 def enqueue(db: Session, limit: int = 500) -> int:
     """Queue the mails of the events after the cursor; returns how many were queued."""
     after = cursor(db)
