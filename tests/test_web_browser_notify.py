@@ -122,7 +122,7 @@ def test_notifications_section_test_mail_and_a_notified_event(site, browser, gat
         page.reload()
         expect(page.locator("#mails tbody tr").first).to_contain_text("sent")
         page.locator("#notifications").screenshot(
-            path=str(SCREENSHOTS / "20-settings-notifications.png"))
+            path=str(SCREENSHOTS / "40-settings-notifications.png"))
     finally:
         server.close()
 
@@ -139,12 +139,12 @@ def test_accounts_and_about_pages(site, browser):
     page.locator("#accounts tr", has_text="night-shift").locator("button",
                                                                  has_text="Disable").click()
     expect(page.locator("#accounts tr", has_text="night-shift")).to_contain_text("disabled")
-    page.screenshot(path=str(SCREENSHOTS / "21-accounts.png"), full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / "41-accounts.png"), full_page=True)
     page.click("nav >> text=About")
     expect(page.locator("#station-endpoints")).to_contain_text(
         site + "/services/CentralSystemServiceOCPP15?wsdl")
     expect(page.locator("#about")).to_contain_text("(up to date)")
-    page.screenshot(path=str(SCREENSHOTS / "22-about.png"), full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / "42-about.png"), full_page=True)
 
 
 def test_no_page_scrolls_sideways_at_a_phones_width(site, browser, gateway):
@@ -177,5 +177,5 @@ def test_no_page_scrolls_sideways_at_a_phones_width(site, browser, gateway):
         name = path.strip("/").replace("/", "-") or "home"
         if path in ("/", "/chargepoints/", station_page, "/settings", "/journal/1"):
             # the viewport only: a full-page shot widens to the tables' scrolled width
-            page.screenshot(path=str(SCREENSHOTS / f"30-phone-{name[:40]}.png"))
+            page.screenshot(path=str(SCREENSHOTS / f"43-phone-{name[:40]}.png"))
     assert wide == {}
