@@ -166,7 +166,9 @@ def test_no_page_scrolls_sideways_at_a_phones_width(site, browser, gateway):
     paths = ["/", "/chargepoints/", station_page, "/chargepoints/add", "/chargepoints/unknown",
              "/tags/", "/tags/add", "/transactions/", "/reservations/", "/journal/",
              "/journal/1", "/operations/", "/operations/Reset/1.6", "/bridge/", "/settings",
-             "/api-access/", "/accounts", "/about"]
+             "/api-access/", "/accounts", "/about",
+             # main's charging profile and local list pages (404 before that merge)
+             "/charging-profiles/", "/charging-profiles/add", "/local-list/"]
     wide = {}
     for path in paths:
         response = page.goto(site + path)
