@@ -1,7 +1,7 @@
 """E-mail notifications (recipients and the mail queue); web accounts can be disabled
 
 Revision ID: 0011
-Revises: 0008
+Revises: 0010
 Create Date: 2026-12-04 12:00:00
 """
 from alembic import op
