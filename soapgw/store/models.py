@@ -315,6 +315,8 @@ class AdminUser(Base):
     last_login_at: Mapped[datetime | None]
     # In every session cookie; sign-out and a new password increase it, ending older sessions.
     session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # A disabled account cannot sign in; set and cleared by core.accounts.
+    disabled_at: Mapped[datetime | None]
 
 
 class LoginThrottle(Base):
@@ -595,3 +597,65 @@ class WebhookDelivery(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=now)
     delivered_at: Mapped[datetime | None]
+
+
+# --- charging profile library (issue 15) --------------------------------------------------------
+class StoredChargingProfile(Base):
+    """A charging profile kept in the library, sent to stations with SetChargingProfile or
+    RemoteStartTransaction (``core/charging_profiles.py`` checks it against OCPP 1.6)."""
+
+    __tablename__ = "stored_charging_profile"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    charging_profile_id: Mapped[int] = mapped_column(Integer, unique=True)  # the OCPP id
+    description: Mapped[str | None] = mapped_column(String(255))
+    stack_level: Mapped[int] = mapped_column(Integer)
+    purpose: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(20))
+    recurrency_kind: Mapped[str | None] = mapped_column(String(20))
+    valid_from: Mapped[datetime | None]
+    valid_to: Mapped[datetime | None]
+    charging_rate_unit: Mapped[str] = mapped_column(String(4))
+    duration: Mapped[int | None] = mapped_column(Integer)  # seconds
+    start_schedule: Mapped[datetime | None]
+    min_charging_rate: Mapped[str | None] = mapped_column(String(20))  # decimal, as typed
+    periods: Mapped[str] = mapped_column(Text)  # JSON list of chargingSchedulePeriod
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    updated_at: Mapped[datetime] = mapped_column(default=now)
+
+
+# --- notifications (e-mail on chosen events) ---------------------------------------------------
+class MailRecipient(Base):
+    """Who gets an e-mail, and on which notification events (``core.enums.MailEvent``)."""
+
+    __tablename__ = "mail_recipient"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    address: Mapped[str] = mapped_column(String(254), unique=True)
+    events: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of MailEvent values
+    created_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class MailMessage(Base):
+    """One e-mail to one recipient: pending until the SMTP server accepts it (sent), retried
+    with backoff, given up (failed) only after the retry window, and kept with its error."""
+
+    __tablename__ = "mail_message"
+    __table_args__ = (Index("ix_mail_message_queue", "state", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
+                                    primary_key=True)
+    event_id: Mapped[int | None] = mapped_column(BigInteger)  # None: a test mail
+    kind: Mapped[str] = mapped_column(String(40))  # a MailEvent value, or "test"
+    recipient: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(10), default="pending")  # pending|sent|failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=now)
+    first_attempt_at: Mapped[datetime | None]
+    last_attempt_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    sent_at: Mapped[datetime | None]
