@@ -58,7 +58,7 @@ def start_transaction(db: Db, station, call: StationCall,
         if call.advice is not None:  # decided outside (core.advice); stored all the same
             info = call.advice.response.id_tag_info
         else:
-            info = start_info(db, request.id_tag, call.received_at)
+            info = start_info(db, request.id_tag, call.received_at, call.charge_box_id)
         transaction_id = db.scalar(_INSERT_START(db), dict(
             connector_pk=connector, id_tag=request.id_tag, start_timestamp=request.timestamp,
             meter_start=request.meter_start, reservation_id=request.reservation_id,
