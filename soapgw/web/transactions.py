@@ -11,12 +11,15 @@ from flask_wtf import FlaskForm
 from sqlalchemy import Select, func, select
 from wtforms import IntegerField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import HiddenInput
 
+from soapgw.core import people
 from soapgw.core.enums import Reason, values
 from soapgw.core.errors import Invalid
 from soapgw.core.transactions import operator_stop, transaction_conditions
 from soapgw.timestamps import now
-from soapgw.store.models import ChargeBox, Connector, FailedStop, MeterValueRow, Transaction
+from soapgw.store.models import (ChargeBox, Connector, FailedStop, MeterValueRow, Person,
+                                 Transaction)
 from soapgw.web.charts import Sample, svg_chart, transaction_series
 from soapgw.web.db import db
 from soapgw.web.fields import (FilterForm, UtcDateTimeField, date_range_problem, options,
@@ -32,6 +35,8 @@ STOP_REASONS = ("Other", *sorted(set(values(Reason)) - {"Other"}))
 class TransactionFilter(FilterForm):
     station = StringField("Charge point", validators=[Optional(), Length(max=255)])
     tag = StringField("Id tag", validators=[Optional(), Length(max=255)])
+    person = StringField("User contains", validators=[Optional(), Length(max=255)])
+    person_id = IntegerField(validators=[Optional()], widget=HiddenInput())
     state = SelectField("State", default="", choices=options(("", "any"), "active", "finished"))
     start_from = UtcDateTimeField("Started from", render_kw={"type": "datetime-local"})
     start_to = UtcDateTimeField("Started before", render_kw={"type": "datetime-local"})
@@ -59,7 +64,9 @@ def _conditions(form: TransactionFilter) -> tuple[list, bool]:
     data = form.data
     active = {"active": True, "finished": False}.get(data["state"])
     return (transaction_conditions(data["station"], data["tag"], active, form.start_from.value,
-                                   form.start_to.value), bool(data["station"]))
+                                   form.start_to.value,
+                                   people.tags_of_people(data["person_id"], data["person"])),
+            bool(data["station"]))
 
 
 def _queries(form: TransactionFilter) -> tuple[Select, Select]:
@@ -85,8 +92,11 @@ def _filter_form() -> TransactionFilter:
 def index():
     form = _filter_form()
     rows, count = _queries(form)
-    page = paginate(db(), rows, count_query=count)
-    return render_template("transactions/list.html", form=form, page=page,
+    session = db()
+    page = paginate(session, rows, count_query=count)
+    chosen = session.get(Person, form.person_id.data) if form.person_id.data else None
+    return render_template("transactions/list.html", form=form, page=page, chosen=chosen,
+                           holders=people.holders(session, [t.id_tag for t in page.items]),
                            csv_args=request.args.to_dict(flat=True) | {"page": None})
 
 
@@ -167,7 +177,8 @@ def _render_detail(row, stop_form: StopForm, status: int = 200):
                           .order_by(FailedStop.received_at.desc()).limit(20)).all()
     return render_template("transactions/detail.html", row=row, t=t, samples=samples,
                            shown=samples[:METER_ROWS_SHOWN], chart=chart,
-                           stop_form=stop_form, failed=failed), status
+                           stop_form=stop_form, failed=failed,
+                           holder=people.holders(db(), [t.id_tag]).get(t.id_tag)), status
 
 
 @bp.get("/<int:transaction_id>")
