@@ -1,5 +1,5 @@
 """What an operator tells about a charge point besides OCPP: description, postal address,
-coordinates, time zone, its own web page (admin address), note. The rules (checked before
+coordinates, time zone, its own web page (admin address). The rules (checked before
 anything is written, for every edge): latitude -90..90 and longitude -180..180, given together;
 a time zone the IANA database knows; an http(s) admin address."""
 from __future__ import annotations
@@ -12,8 +12,7 @@ from soapgw.core.errors import Invalid
 
 # column -> longest value it takes
 TEXT_LIMITS = {"description": 4000, "street": 255, "house_number": 20, "postal_code": 20,
-               "city": 100, "country": 100, "time_zone": 64, "admin_address": 2048,
-               "note": 4000}
+               "city": 100, "country": 100, "time_zone": 64, "admin_address": 2048}
 
 
 @dataclass
@@ -28,7 +27,6 @@ class StationDetails:
     longitude: float | None = None
     time_zone: str | None = None
     admin_address: str | None = None
-    note: str | None = None
 
     def columns(self) -> dict:
         """The checked column values (empty text: None); raises Invalid."""

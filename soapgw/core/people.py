@@ -167,4 +167,4 @@ def holders(db: Session, id_tags: list[str]) -> dict[str, Person]:
     if not id_tags:
         return {}
     return dict(db.execute(select(IdTag.id_tag, Person).join(Person, Person.id == IdTag.person_id)
-                           .where(IdTag.id_tag.in_(list(set(id_tags))))).tuples().all())
+                           .where(IdTag.id_tag.in_(list(set(id_tags))))).all())
