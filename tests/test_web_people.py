@@ -75,8 +75,7 @@ def test_search_by_name_email_phone_city_and_tag(gateway, rows):
         assert found("") == ["Jane", "Max"]  # by last name: Doe, Muster
         assert found("jane doe") == ["Jane"]
         assert found("EXAMPLE.COM") == ["Max"]
-        assert found("0301") == ["Max", "Jane"] or found("0301") == ["Max"]
-        assert found("köln") in (["Max"], [])  # SQLite folds ASCII case only
+        assert found("0301") == ["Max"]
         assert found("Köln") == ["Max"]
         assert found("fid-7") == ["Jane"]
         assert found("100%") == []

@@ -174,7 +174,7 @@ def add():
         if len(registered.added) == 1:
             return redirect(url_for(".detail", pk=stations.pk_of(session, registered.added[0])))
         return redirect(url_for(".index"))
-    return render_template("stations/add.html", form=form)
+    return render_template("stations/add.html", form=form), 400 if form.errors else 200
 
 
 @bp.get("/by-id")
