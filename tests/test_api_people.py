@@ -36,7 +36,7 @@ def test_people_crud_and_transactions_by_person(api, gateway, tokens):
 
     refused = problem(api.post("/api/v1/people", json={"lastName": "X", "idTags": ["CARD-1"]}),
                       422)
-    assert refused["errors"][0]["field"] == "idTags" and "belongs to person" in refused["detail"]
+    assert refused["errors"][0]["field"] == "idTags" and "belongs to Jane Doe" in refused["detail"]
     refused = problem(api.post("/api/v1/people", json={"firstName": "Y", "email": "y@"}), 422)
     assert refused["errors"][0]["field"] == "email"
     problem(api.post("/api/v1/people", json={"email": "z@example.org"}), 422)  # no name

@@ -52,7 +52,7 @@ def test_create_update_delete_a_person_with_tags(gateway, rows):
     ({"phone": "call me"}, [], "phone", "digits"),
     ({"last_name": "D" * 101}, [], "last_name", "at most 100"),
     ({}, ["NOPE"], "id_tags", "not a registered tag"),
-    ({}, ["HELD"], "id_tags", "belongs to person"),
+    ({}, ["HELD"], "id_tags", "belongs to Max Doe (user "),
 ])
 def test_person_rules(gateway, rows, changes, tags, field, reason):
     rows.tag("HELD")

@@ -70,7 +70,10 @@ def _tag_rows(db: Session, id_tags: list[str], owner: int | None) -> list[IdTag]
     found = {t.id_tag: t for t in db.scalars(select(IdTag).where(IdTag.id_tag.in_(wanted)))}
     problems = [f"{t!r} is not a registered tag" for t in wanted if t not in found]
     held = [t for t in found.values() if t.person_id is not None and t.person_id != owner]
-    problems += [f"{t.id_tag!r} belongs to person {t.person_id}" for t in held]
+    names = {p.id: p.name for p in db.scalars(select(Person).where(
+        Person.id.in_({t.person_id for t in held})))} if held else {}
+    problems += [f"{t.id_tag!r} belongs to {names.get(t.person_id, 'someone else')} "
+                 f"(user {t.person_id})" for t in held]
     if problems:
         shown = "; ".join(problems[:5]) + ("; …" if len(problems) > 5 else "")
         raise Invalid({"id_tags": shown})
