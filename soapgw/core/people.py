@@ -165,6 +165,18 @@ def tags_of_people(person_id: int | None = None, text: str | None = None) -> Sel
     return query
 
 
+def resolved_tags(db: Session, person_id: int | None = None, text: str | None = None,
+                  limit: int = 2000) -> list[str] | Select | None:
+    """``tags_of_people`` read once into a list when it is short (the list pages use it twice,
+    for the rows and the count, and a list of values lets the database use its id tag
+    indexes); the statement itself when it is long."""
+    query = tags_of_people(person_id, text)
+    if query is None:
+        return None
+    found = list(db.scalars(query.limit(limit + 1)))
+    return found if len(found) <= limit else query
+
+
 def holders(db: Session, id_tags: list[str]) -> dict[str, Person]:
     """id tag -> the person holding it, for the tags given (a page's worth)."""
     if not id_tags:

@@ -173,7 +173,7 @@ def operator_stop(db: Db, transaction_id: int, stop_at: datetime, meter_stop: in
 def transaction_conditions(station: str | None = None, id_tag: str | None = None,
                            active: bool | None = None, started_from: datetime | None = None,
                            started_before: datetime | None = None,
-                           person_tags: Select | None = None) -> list:
+                           person_tags: Select | list[str] | None = None) -> list:
     """WHERE conditions on Transaction for the transaction lists (web UI, API, CSV);
     ``station`` needs the query to join ChargeBox through Connector; ``person_tags`` are the
     id tags of a person (core.people.tags_of_people)."""

@@ -83,7 +83,7 @@ def filtered_tags(form: TagFilter) -> Select:
     if data["active"]:
         in_transaction = exists(select(Transaction.id).where(_active_of_tag()))
         query = query.where(in_transaction if data["active"] == "yes" else ~in_transaction)
-    held = people.tags_of_people(data["person_id"], data["person"])
+    held = people.resolved_tags(db(), data["person_id"], data["person"])
     if held is not None:
         query = query.where(IdTag.id_tag.in_(held))
     return query
