@@ -43,7 +43,7 @@ def test_charge_point_with_location_and_a_user_with_two_tags(site, page):  # noq
     page.fill("#longitude", "13.383068")
     page.fill("#time_zone", "Europe/Berlin")
     page.fill("#admin_address", "http://192.0.2.10/")
-    shot(page, "20-add-charge-point-with-location")
+    shot(page, "30-add-charge-point-with-location")
     page.click("main form button[type=submit]")
     expect(page.locator("h1")).to_contain_text(f"Charge point {STATION}")
     details = page.locator("#details")
@@ -51,7 +51,7 @@ def test_charge_point_with_location_and_a_user_with_two_tags(site, page):  # noq
     expect(details.locator("a.map-link")).to_have_attribute(
         "href", "https://www.openstreetmap.org/?mlat=52.530644&mlon=13.383068"
                 "#map=17/52.530644/13.383068")
-    shot(page, "21-charge-point-location")
+    shot(page, "31-charge-point-location")
     # A bad time zone is refused next to its field, the stored one stays.
     details.locator("summary").click()
     page.fill("#time_zone", "Europe/Atlantis")
@@ -62,7 +62,7 @@ def test_charge_point_with_location_and_a_user_with_two_tags(site, page):  # noq
     page.fill("#place", "car park")
     page.click("main form.filters button[type=submit]")
     expect(page.locator("table.list tbody tr")).to_have_count(1)
-    shot(page, "22-charge-points-with-city")
+    shot(page, "32-charge-points-with-city")
 
     # The station talks: one tag is registered, another is unknown and shows up as such.
     for tag in ("CARD-A1", "CARD-A2"):
@@ -77,7 +77,7 @@ def test_charge_point_with_location_and_a_user_with_two_tags(site, page):  # noq
     page.click("text=Unknown tags")
     row = page.locator("table.list tbody tr", has_text="STRANGER")
     expect(row).to_contain_text(STATION)
-    shot(page, "23-unknown-tags")
+    shot(page, "33-unknown-tags")
 
     # A user holding both tags.
     page.click("nav >> text=Users")
@@ -90,12 +90,12 @@ def test_charge_point_with_location_and_a_user_with_two_tags(site, page):  # noq
     page.fill("#id_tags", "CARD-A1\nCARD-A2")
     page.click("main form button[type=submit]")
     expect(page.locator("h1")).to_have_text("Jane Doe")
-    shot(page, "24-user")
+    shot(page, "34-user")
     page.click("nav >> text=Users")
     row = page.locator("table.list tbody tr", has_text="Jane Doe")
     expect(row).to_contain_text("CARD-A1")
     expect(row).to_contain_text("CARD-A2")
-    shot(page, "25-users")
+    shot(page, "35-users")
     page.click("nav >> text=OCPP tags")
     expect(page.locator("table.list tbody tr", has_text="CARD-A2")).to_contain_text("Jane Doe")
     page.click("nav >> text=Home")
