@@ -62,10 +62,11 @@ def create_web_app(settings: Settings, sessions: sessionmaker[Session], task_run
 
 def _register_pages(app: Flask) -> None:
     from soapgw.web import (about, accounts, api_access, bridge, charging_profiles, dashboard,
-                            journal, local_lists, notifications, operations, reservations,
-                            settings_page, stations, tags, transactions)
+                            journal, local_lists, notifications, operations, people,
+                            reservations, settings_page, stations, tags, transactions,
+                            unknown_tags)
     for module in (dashboard, stations, tags, transactions, reservations, journal,
                    settings_page, notifications, operations, bridge, api_access,
-                   charging_profiles, local_lists, accounts, about):
+                   charging_profiles, local_lists, people, unknown_tags, accounts, about):
         app.register_blueprint(module.bp)
     __import__("soapgw.web.station_auth", fromlist=["init_app"]).init_app(app)
