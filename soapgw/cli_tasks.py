@@ -33,7 +33,8 @@ from soapgw.config import Settings
 from soapgw.core.commands.errors import ErrorKind, TaskError
 from soapgw.core.enums import TaskOrigin
 from soapgw.core.commands.payloads import parse_payload, to_json
-from soapgw.core.commands.tasks import recover_interrupted, state_counts, task_view
+from soapgw.core.commands.outcome import summary_text
+from soapgw.core.commands.tasks import outcome_summaries, recover_interrupted, task_view
 from soapgw.store.models import Task
 
 EXIT_ERROR, EXIT_INVALID_PAYLOAD, EXIT_FAULT, EXIT_UNREACHABLE = 1, 3, 4, 5
@@ -107,7 +108,8 @@ def printed_answer(task: dict, result: dict) -> str:
 
 
 def _summary(db, task_id: int) -> str:
-    return ", ".join(f"{n} {state}" for state, n in sorted(state_counts(db, task_id).items()))
+    """The stations' outcomes in words, as the web UI shows them ("1 accepted, 1 refused")."""
+    return summary_text(outcome_summaries(db, [task_id])[task_id])
 
 
 def cmd_tasks_list(settings: Settings, args) -> int:
@@ -138,7 +140,8 @@ def cmd_tasks_show(settings: Settings, args) -> int:
     print(f"task {data['id']}: {data['operation']} {json.dumps(data['payload'])}")
     print(f"origin {data['origin']} by {data['caller'] or '-'}, created {data['created_at']}, "
           f"finished {data['finished_at'] or '-'}")
-    print("charge_box_id\tstate\tsent\tms\tresult")
+    print(f"outcome: {data['outcome_text'] or '-'}")
+    print("charge_box_id\tstate\toutcome\tsent\tms\tresult")
     for r in data["results"]:
         if r["state"] == "answered":
             outcome = json.dumps(r["response"])
@@ -147,7 +150,9 @@ def cmd_tasks_show(settings: Settings, args) -> int:
         else:
             outcome = f"{r['error_kind'] or '-'}: {r['error'] or '-'}"
         ms = f"{r['duration_ms']:.0f}" if r["duration_ms"] is not None else "-"
-        print(f"{r['charge_box_id']}\t{r['state']}\t{r['sent_at'] or '-'}\t{ms}\t{outcome}")
+        verdict = r["outcome"] + (f": {r['outcome_reason']}" if r["outcome_reason"] else "")
+        print(f"{r['charge_box_id']}\t{r['state']}\t{verdict}\t{r['sent_at'] or '-'}\t{ms}\t"
+              f"{outcome}")
     return 0
 
 

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from soapgw.core.runtime_settings import RuntimeSettings
+from soapgw.soap.schema import cp16
 from soapgw.store.models import ApiToken, Task
 
 from api_support import Api, api, make_token, problem, tokens  # noqa: F401
@@ -428,6 +429,16 @@ def test_reservations_list_and_cancel(api, gateway, live_url):
             headers={"Prefer": "wait=10"})
         assert allocated.status_code == 200, allocated.text
         assert allocated.json()["payload"]["reservationId"] == 78
+        # the outcome as the web UI shows it: an answer that declines is a refusal
+        assert (allocated.json()["outcome"], allocated.json()["outcomeText"]) == (
+            {"accepted": 1}, "1 accepted")
+        station.answers["ReserveNow"] = cp16.ReserveNowResponse(status="Occupied")
+        refused = api.post("/api/v1/chargepoints/CP-V/commands/ReserveNow", json={
+            "connectorId": 1, "expiryDate": "2031-01-01T00:00:00Z", "idTag": "RES-1"},
+            headers={"Prefer": "wait=10"}).json()
+        assert (refused["outcome"], refused["outcomeText"]) == ({"refused": 1}, "1 refused")
+        assert [(r["state"], r["outcome"], r["outcomeReason"]) for r in refused["results"]] == [
+            ("answered", "refused", "Occupied")]
     assert api.get("/api/v1/tasks?operation=ReserveNow&station=CP-V").json()["items"][0][
         "results"][0]["state"] == "answered"
     assert api.get("/api/v1/tasks?state=failed").json()["items"] == []

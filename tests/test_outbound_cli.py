@@ -151,12 +151,13 @@ def test_tasks_list_and_show(operator):
     header, second, first = listing.stdout.splitlines()
     assert header.split("\t") == ["id", "created", "operation", "origin", "caller", "results",
                                   "finished"]
-    assert first.split("\t")[2:4] == ["Reset", "cli"] and first.split("\t")[5] == "1 answered"
+    assert first.split("\t")[2:4] == ["Reset", "cli"] and first.split("\t")[5] == "1 accepted"
     assert second.split("\t")[5] == "1 failed"
     shown = operator("tasks", "show", first.split("\t")[0])
     assert shown.returncode == 0
     assert shown.stdout.splitlines()[0] == 'task 1: Reset {"type": "Soft"}'
-    assert '\tanswered\t' in shown.stdout and '{"status": "Accepted"}' in shown.stdout
+    assert '\tanswered\taccepted\t' in shown.stdout and '{"status": "Accepted"}' in shown.stdout
+    assert "outcome: 1 accepted" in shown.stdout
     failed = json.loads(operator("tasks", "show", "2", "--json").stdout)
     assert failed["results"][0]["error_kind"] == "unknown_station"
     missing = operator("tasks", "show", "99")

@@ -50,9 +50,14 @@ def test_form_offers_only_accepted_stations_of_that_version(client, rows):
 
 @pytest.mark.parametrize("operation,data,field,message", [
     ("Reset", {"p_type": "Soft"}, "stations", "Select at least one station."),
-    ("ChangeConfiguration", {"stations": "CB-16", "p_value": "1"}, "p_key", "Enter key."),
+    ("ChangeConfiguration", {"stations": "CB-16", "p_value": "1"}, "p_key",
+     "Enter configuration key (key)."),
     ("UnlockConnector", {"stations": "CB-16", "p_connectorId": "-3"}, "p_connectorId",
-     "Use 0 or more."),
+     "Use 1 or more (0, the whole station, is not allowed here)."),
+    ("UnlockConnector", {"stations": "CB-16", "p_connectorId": "0"}, "p_connectorId",
+     "Use 1 or more"),
+    ("ChangeAvailability", {"stations": "CB-16", "p_connectorId": "-1",
+                            "p_type": "Operative"}, "p_connectorId", "Use 0 or more."),
     ("SetChargingProfile", {"stations": "CB-16", "p_connectorId": "1",
                             "p_csChargingProfiles": "{not json"}, "p_csChargingProfiles",
      "Not JSON"),
@@ -101,7 +106,7 @@ def test_command_runs_as_a_task_and_its_page_shows_the_answer(client, runner, ga
     assert "Configuration keys (last read)" in station_page
     assert "NumberOfConnectors" in station_page
     listing = client.get("/operations/").text
-    assert f'href="/operations/tasks/{task_id}"' in listing and "1 answered" in listing
+    assert f'href="/operations/tasks/{task_id}"' in listing and "1 accepted" in listing
 
 
 

@@ -285,6 +285,9 @@ class TaskResult(Strict):
     endpointAddress: str | None
     messageId: str | None
     response: dict[str, Any] | None
+    outcome: str = Field(description="accepted, refused (the station answered but declined), "
+                                     "failed, timed_out, or pending (no answer yet)")
+    outcomeReason: str | None = Field(None, description="the refusing answer, e.g. Occupied")
     errorKind: str | None
     error: str | None
     faultCode: str | None
@@ -304,6 +307,8 @@ class Task(Strict):
     createdAt: datetime
     finishedAt: datetime | None
     done: bool
+    outcome: dict[str, int] = Field(description="stations per outcome (see results[].outcome)")
+    outcomeText: str = Field(description='the same in words: "2 accepted, 1 refused"')
     results: list[TaskResult]
     links: Links
 

@@ -18,7 +18,7 @@ _CAMEL = {"charge_box_id": "chargeBoxId", "ocpp_version": "ocppVersion",
           "endpoint_address": "endpointAddress", "message_id": "messageId",
           "error_kind": "errorKind", "fault_code": "faultCode",
           "transaction_id": "transactionId", "queued_at": "queuedAt", "sent_at": "sentAt",
-          "finished_at": "finishedAt", "duration_ms": "durationMs"}
+          "finished_at": "finishedAt", "duration_ms": "durationMs", "outcome_reason": "outcomeReason"}
 
 
 def _z(value):
@@ -29,7 +29,8 @@ def view(task: dict) -> dict:
     return {"taskId": task["id"], "operation": task["operation"], "payload": task["payload"],
             "origin": task["origin"], "caller": task["caller"],
             "createdAt": _z(task["created_at"]), "finishedAt": _z(task["finished_at"]),
-            "done": task["finished_at"] is not None,
+            "done": task["finished_at"] is not None, "outcome": task["outcome"],
+            "outcomeText": task["outcome_text"],
             "results": [{_CAMEL.get(k, k): _z(v) for k, v in result.items()}
                         for result in task["results"]],
             "links": {"self": link("get_task", task_id=task["id"])}}

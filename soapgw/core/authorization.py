@@ -61,3 +61,18 @@ def start_info(db: Db, id_tag: str, at: datetime, charge_box_id: str | None = No
         if active >= tag.max_active_transactions:
             info.status = "ConcurrentTx"
     return info
+
+
+def tag_concern(db: Db, id_tag: str, at: datetime) -> str | None:
+    """Why a command naming ``id_tag`` (RemoteStartTransaction, ReserveNow) may be refused by
+    the station that asks us to authorize it: unknown, blocked or expired; None when fine."""
+    tag = find_tag(db, id_tag)
+    if tag is None:
+        return f"tag {id_tag} is not registered: the station's Authorize will be answered Invalid"
+    status = tag_info(tag, at).status
+    if status == "Blocked":
+        return f"tag {id_tag} is blocked: the station's Authorize will be answered Blocked"
+    if status == "Expired":
+        return (f"tag {id_tag} expired on {tag.expiry_date:%Y-%m-%d %H:%M} UTC: the station's "
+                "Authorize will be answered Expired")
+    return None

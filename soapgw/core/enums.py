@@ -164,6 +164,17 @@ class TaskState(StrEnum):
 OPEN_TASK_STATES = frozenset({TaskState.queued, TaskState.sent})
 
 
+class TaskOutcome(StrEnum):
+    """What one station's part of a command came to (core.commands.outcome.classify): only an
+    accepting answer is success; an answer that declines is a refusal; no answer a failure."""
+
+    accepted = "accepted"
+    refused = "refused"
+    failed = "failed"
+    timed_out = "timed_out"
+    pending = "pending"  # queued or sent, no answer yet
+
+
 class TaskOrigin(StrEnum):
     """Who submitted a command (``task.origin``); other callers may name themselves."""
 

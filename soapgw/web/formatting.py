@@ -3,7 +3,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import re
+
 from flask import Flask, request
+from markupsafe import Markup, escape
 
 from soapgw.timestamps import now, utc
 
@@ -49,6 +52,18 @@ def number(value: int | None) -> str:
     return "–" if value is None else f"{value:,}"
 
 
+_URL_BREAKS = re.compile(r"([/.?&=:#_-]+)")
+
+
+def breakable(value: str | None) -> Markup:
+    """A URL (escaped) with line-break opportunities after its separators, so a narrow column
+    wraps it between path segments rather than in the middle of a word."""
+    if value is None:
+        return Markup("–")
+    return Markup("").join(Markup("{}<wbr>").format(part) if _URL_BREAKS.fullmatch(part)
+                           else escape(part) for part in _URL_BREAKS.split(value) if part)
+
+
 def page_args(number: int) -> dict[str, str]:
     """The current query string (the filters) with another page number."""
     args = request.args.to_dict(flat=True)
@@ -58,5 +73,5 @@ def page_args(number: int) -> dict[str, str]:
 
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(when=when, ago=ago, kwh=kwh, number=number,
-                                 datetime_input=datetime_input)
+                                 datetime_input=datetime_input, breakable=breakable)
     app.jinja_env.globals.update(duration=duration, page_args=page_args)

@@ -11,9 +11,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import Session
 
+from soapgw.core.commands import outcome as outcomes
 from soapgw.core.commands.errors import ErrorKind, TaskError
 from soapgw.core.commands.payloads import to_json
-from soapgw.core.enums import EventType, TaskState
+from soapgw.core.enums import EventType, TaskOutcome, TaskState
 from soapgw.core.events import NewEvent, publish
 from soapgw.timestamps import now
 from soapgw.store.models import Task, TaskResult
@@ -131,23 +132,60 @@ def _iso(value) -> str | None:
 
 
 def task_view(db: Session, task_id: int) -> dict | None:
-    """A task with each station's result, as plain JSON-able data (CLI, API)."""
+    """A task with each station's result, as plain JSON-able data (CLI, API), each result's
+    outcome (core.commands.outcome) and the task's sum of them."""
     task = db.get(Task, task_id)
     if task is None:
         return None
-    return {
-        "id": task.id, "operation": task.operation, "payload": json.loads(task.payload),
-        "origin": task.origin, "caller": task.caller, "created_at": _iso(task.created_at),
-        "finished_at": _iso(task.finished_at),
-        "results": [{
+    results = []
+    for r in task.results:
+        response = json.loads(r.response) if r.response else None
+        verdict = outcomes.classify(task.operation, r.state, response)
+        results.append({
             "charge_box_id": r.charge_box_id, "state": r.state, "ocpp_version": r.ocpp_version,
             "endpoint_address": r.endpoint_address, "message_id": r.message_id,
-            "response": json.loads(r.response) if r.response else None,
+            "response": response, "outcome": verdict.outcome.value,
+            "outcome_reason": verdict.reason,
             "error_kind": r.error_kind, "error": r.error, "fault_code": r.fault_code,
             "transaction_id": r.transaction_id, "queued_at": _iso(r.queued_at),
             "sent_at": _iso(r.sent_at), "finished_at": _iso(r.finished_at),
-            "duration_ms": r.duration_ms} for r in task.results],
+            "duration_ms": r.duration_ms})
+    counts = outcomes.summary(TaskOutcome(r["outcome"]) for r in results)
+    return {
+        "id": task.id, "operation": task.operation, "payload": json.loads(task.payload),
+        "origin": task.origin, "caller": task.caller, "created_at": _iso(task.created_at),
+        "finished_at": _iso(task.finished_at), "outcome": counts,
+        "outcome_text": outcomes.summary_text(counts), "results": results,
     }
+
+
+def outcome_summaries(db: Session, task_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Each task's outcome counts (core.commands.outcome.summary) for a list page: the states
+    counted in SQL, and the answers read (grouped: a status answer has few distinct texts)
+    only for the operations whose acceptance depends on them (a GetConfiguration answer can be
+    large and is accepted whatever it holds)."""
+    if not task_ids:
+        return {}
+    operations = dict(db.execute(select(Task.id, Task.operation)
+                                 .where(Task.id.in_(task_ids))).all())
+    judged = [i for i, op in operations.items()
+              if outcomes.ACCEPTANCE.get(op, outcomes.Acceptance()).field is not None]
+    found: dict[int, list[TaskOutcome]] = {i: [] for i in task_ids}
+    for task_id, state, count in db.execute(
+            select(TaskResult.task_id, TaskResult.state, func.count())
+            .where(TaskResult.task_id.in_(task_ids),
+                   ~((TaskResult.state == ANSWERED) & TaskResult.task_id.in_(judged)))
+            .group_by(TaskResult.task_id, TaskResult.state)):
+        found[task_id] += [outcomes.classify(operations[task_id], state, {}).outcome] * count
+    if judged:
+        for task_id, response, count in db.execute(
+                select(TaskResult.task_id, TaskResult.response, func.count())
+                .where(TaskResult.task_id.in_(judged), TaskResult.state == ANSWERED)
+                .group_by(TaskResult.task_id, TaskResult.response)):
+            answer = json.loads(response) if response else None
+            found[task_id] += [outcomes.classify(operations[task_id], ANSWERED,
+                                                 answer).outcome] * count
+    return {task_id: outcomes.summary(items) for task_id, items in found.items()}
 
 
 def _pid_alive(pid: int) -> bool:
