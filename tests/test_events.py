@@ -210,7 +210,7 @@ def test_kill_9_leaves_no_acknowledged_message_without_its_event(database_url, t
     assert len(acknowledged) > 20, "too few messages were answered before the kill"
     with Session(engine) as db:
         stored = {e.payload["request"]["idTag"] for e in events.read(db, limit=100_000)
-                  if e.payload.get("action") == "Authorize"}
+                  if e.type == "station.message" and e.payload.get("action") == "Authorize"}
         journaled = db.scalar(select(text("count(*)")).select_from(JournalEntry)
                               .where(JournalEntry.direction == "in"))
     missing = set(acknowledged) - stored

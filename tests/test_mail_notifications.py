@@ -76,20 +76,24 @@ def test_chosen_events_reach_the_chosen_recipients(gateway, seed, live_url, mail
     seed.station("CP-M")
     configure(gateway, mail_server.port)
     add_recipient(gateway, "ops@example.com",
-                  ["station.booted", "connector.faulted", "station.unknown"])
+                  ["station.booted", "connector.faulted", "station.unknown", "tag.unknown"])
     add_recipient(gateway, "billing@example.com", ["transaction.started"])
     soap(live_url, "CP-M", "BootNotification", BOOT)
     soap(live_url, "CP-M", "StatusNotification", status(2, "Available"))  # no mail
     soap(live_url, "CP-M", "StatusNotification", status(2, "Faulted", "GroundFailure"))
     soap(live_url, "CP-NOBODY", "Heartbeat", "<cs:heartbeatRequest/>")
     soap(live_url, "CP-NOBODY", "Heartbeat", "<cs:heartbeatRequest/>")  # news once only
+    for _ in range(2):  # news once only too
+        soap(live_url, "CP-M", "Authorize", "<cs:authorizeRequest><cs:idTag>NOSUCHCARD"
+                                            "</cs:idTag></cs:authorizeRequest>")
     dispatcher = mailer(gateway)
-    pump(dispatcher, lambda: len(mail_server.received) >= 3)
+    pump(dispatcher, lambda: len(mail_server.received) >= 4)
     dispatcher.run_once()
     subjects = sorted(m["Subject"] for m in mail_server.received)
     assert subjects == [
         "[soapgw] CP-M: booted (Acme X1, firmware 1.2.3)",
         "[soapgw] CP-M: connector 2 Faulted (GroundFailure)",
+        "[soapgw] CP-M: presented the unregistered tag NOSUCHCARD (Authorize, answered Invalid)",
         "[soapgw] CP-NOBODY: unknown station seen (Heartbeat from http://127.0.0.1:9/ocpp)",
     ]
     assert {m["To"] for m in mail_server.received} == {"ops@example.com"}
@@ -97,7 +101,7 @@ def test_chosen_events_reach_the_chosen_recipients(gateway, seed, live_url, mail
     faulted = next(m for m in mail_server.received if "Faulted" in m["Subject"])
     body = faulted.get_content()
     assert "Connector Faulted: CP-M" in body and '"errorCode": "GroundFailure"' in body
-    assert [m.state for m in mails(gateway)] == ["sent"] * 3
+    assert [m.state for m in mails(gateway)] == ["sent"] * 4
 
 
 def test_test_mail_goes_through_the_queue(gateway, mail_server):

@@ -213,6 +213,9 @@ class EventType(StrEnum):
     # an unregistered station spoke for the first time (since it was last forgotten):
     # {"action", "address"}
     STATION_UNKNOWN = "station.unknown"
+    # an unregistered id tag was presented (Authorize, StartTransaction) for the first time
+    # (since it was last forgotten or registered): {"idTag", "action"}
+    TAG_UNKNOWN = "tag.unknown"
 
 
 def values(enum) -> tuple[str, ...]:
@@ -231,6 +234,7 @@ class MailEvent(StrEnum):
     TRANSACTION_STARTED = "transaction.started"
     TRANSACTION_STOPPED = "transaction.stopped"
     STATION_UNKNOWN = "station.unknown"
+    TAG_UNKNOWN = "tag.unknown"
 
 
 class SmtpSecurity(StrEnum):

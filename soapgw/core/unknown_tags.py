@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from soapgw.core import tags
+from soapgw.core.enums import EventType
 from soapgw.core.errors import NotFound
+from soapgw.core.events import NewEvent, publish
 from soapgw.store.database import Db
 from soapgw.store.models import UnknownIdTag
 from soapgw.store.upsert import upsert
@@ -25,9 +27,18 @@ _SEEN = upsert(
                         "last_charge_box_id": new.last_charge_box_id})
 
 
+_IS_KNOWN_UNKNOWN = select(UnknownIdTag.id).where(UnknownIdTag.id_tag == bindparam("b_tag"))
+
+
 def record(db: Db, id_tag: str, charge_box_id: str | None, action: str, at: datetime) -> None:
-    """Count one presentation of an unregistered ``id_tag``."""
-    db.execute(_SEEN(db), {"b_tag": id_tag[:255], "b_at": at, "b_action": action,
+    """Count one presentation of an unregistered ``id_tag``; the first one (since it was last
+    forgotten or registered) is the event ``tag.unknown``: a card presented again and again is
+    not news every time."""
+    tag = id_tag[:255]
+    if db.execute(_IS_KNOWN_UNKNOWN, {"b_tag": tag}).first() is None:
+        publish(db, [NewEvent(EventType.TAG_UNKNOWN, charge_box_id,
+                              {"idTag": id_tag, "action": action}, at)])
+    db.execute(_SEEN(db), {"b_tag": tag, "b_at": at, "b_action": action,
                            "b_station": charge_box_id})
 
 

@@ -24,6 +24,7 @@ _KINDS: dict[str, tuple[MailEvent, Callable[[dict], bool]]] = {
     EventType.TRANSACTION_STARTED: (MailEvent.TRANSACTION_STARTED, lambda p: True),
     EventType.TRANSACTION_STOPPED: (MailEvent.TRANSACTION_STOPPED, lambda p: True),
     EventType.STATION_UNKNOWN: (MailEvent.STATION_UNKNOWN, lambda p: True),
+    EventType.TAG_UNKNOWN: (MailEvent.TAG_UNKNOWN, lambda p: True),
 }
 EVENT_TYPES = tuple(_KINDS)  # the event types that can make a mail
 
@@ -35,6 +36,7 @@ LABELS = {
     MailEvent.TRANSACTION_STARTED: "Transaction started",
     MailEvent.TRANSACTION_STOPPED: "Transaction stopped",
     MailEvent.STATION_UNKNOWN: "Unknown station seen",
+    MailEvent.TAG_UNKNOWN: "Unknown tag seen",
 }
 
 
@@ -68,6 +70,9 @@ def _headline(kind: MailEvent, payload: dict) -> str:
         return (f"transaction {payload.get('transactionId', '?')} stopped by "
                 f"{payload.get('stoppedBy', '?')} (reason {request.get('reason') or 'none'}, "
                 f"meter {request.get('meterStop', '?')} Wh)")
+    if kind is MailEvent.TAG_UNKNOWN:
+        return (f"presented the unregistered tag {payload.get('idTag', '?')} "
+                f"({payload.get('action', '?')}, answered Invalid)")
     return (f"unknown station seen ({payload.get('action', '?')} from "
             f"{payload.get('address') or 'no address announced'})")
 
