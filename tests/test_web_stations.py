@@ -184,6 +184,42 @@ def test_registration_status_and_pinned_endpoint(client, rows, gateway):
         assert db.get(ChargeBox, station.id).endpoint_pinned is False
 
 
+def test_announcements_while_pinned_are_shown_apart_from_the_address_in_force(
+        client, rows, gateway, live_url):
+    station = rows.station("CB-PIN", registration_status="Accepted",
+                           endpoint_address="http://192.0.2.9/old", endpoint_source="wsa:From")
+    page = f"/chargepoints/{station.id}"
+    submit(client, page, {"registration_status": "Accepted",
+                          "endpoint_address": "http://192.0.2.10/pinned"})
+    heartbeat = envelope("CB-PIN", "<cs:heartbeatRequest/>",
+                         from_address="http://127.0.0.1:9/announced")
+    assert post(live_url, heartbeat).status_code == 200
+
+    def history():
+        with gateway.sessions() as db:
+            return (db.get(ChargeBox, station.id).endpoint_address,
+                    db.execute(select(EndpointChange.address, EndpointChange.source)
+                               .order_by(EndpointChange.id)).all())
+
+    assert history() == ("http://192.0.2.10/pinned", [
+        ("http://192.0.2.10/pinned", "admin"),
+        ("http://127.0.0.1:9/announced", "pinned:wsa:From")])  # recorded, not applied
+    html = " ".join(client.get(page).text.split())
+    assert "not applied: an admin's address was pinned" in html
+    assert "set by an admin</td> <td>in force from then" in html
+    submit(client, page, {"registration_status": "Accepted",
+                          "endpoint_address": "http://192.0.2.10/pinned", "unpin": "y"})
+    html = " ".join(client.get(page).text.split())
+    assert "Set by an admin, no longer pinned" in html
+    assert "Learnt from the station" not in html  # it was not learnt: an admin set it
+    assert post(live_url, heartbeat).status_code == 200  # the next announcement takes over
+    address, changes = history()
+    assert address == "http://127.0.0.1:9/announced"
+    assert changes[-1] == ("http://127.0.0.1:9/announced", "wsa:From")
+    html = " ".join(client.get(page).text.split())
+    assert "Learnt from the station&#39;s messages (wsa:From)" in html
+
+
 def test_callback_verdict_is_shown_and_judged_again_when_an_admin_changes_the_address(
         client, rows, gateway, live_url):
     """A forged wsa:From (another host than the station's requests come from) is refused and

@@ -220,9 +220,12 @@ def _judge_and_store(db: Db, station: Station, call: StationCall,
                        allowed_networks)
     if callback.address is None or callback.address == station.endpoint_address:
         return
+    # An announcement that does not take effect is recorded as one, not as a change: its
+    # source says why ("kept:" by the callback policy, "pinned:" by an admin's address).
+    not_applied = "kept:" if kept else "pinned:" if station.endpoint_pinned else ""
     db.execute(insert(EndpointChange.__table__).values(
         charge_box_pk=station.id, address=callback.address,
-        source="kept:" + callback.source if kept else callback.source,
+        source=not_applied + callback.source,
         announced=call.announced_from, changed_at=call.received_at))
     if kept:
         call.quirk("callback-kept", f"announced {callback.address} from {call.peer_host}; "
