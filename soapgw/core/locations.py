@@ -62,14 +62,16 @@ def time_zone_problem(name: str) -> str | None:
     return None
 
 
-def web_address_problem(value: str) -> str | None:
+def web_address_problem(value: str, example: str = "http://192.0.2.10/") -> str | None:
+    """Why ``value`` is not an http(s) URL with a host (a station's web page, its callback
+    address), or None."""
     try:
         parts = urlsplit(value)
         parts.port  # noqa: B018  (raises on a bad port)
     except ValueError:
         return "not a URL"
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        return "use an http:// or https:// URL with a host, e.g. http://192.0.2.10/"
+        return f"use an http:// or https:// URL with a host, e.g. {example}"
     return None
 
 

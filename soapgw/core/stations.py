@@ -7,7 +7,6 @@ Each function runs in the caller's transaction (the caller commits) and raises `
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -16,7 +15,7 @@ from soapgw.core.commands import guard
 from soapgw.core.enums import RegistrationStatus, values
 from soapgw.core.errors import Invalid, NotFound
 from soapgw.core.identifiers import CHARGE_BOX_ID_LENGTH, check_identifiers
-from soapgw.core.locations import StationDetails
+from soapgw.core.locations import StationDetails, web_address_problem
 from soapgw.store.models import ChargeBox, EndpointChange, UnknownChargeBox
 from soapgw.store.upsert import insert_for
 from soapgw.timestamps import now
@@ -76,14 +75,7 @@ def pk_of(db: Session, charge_box_id: str) -> int | None:
 
 
 def _endpoint_problem(value: str) -> str | None:
-    try:
-        parts = urlsplit(value)
-        parts.port  # noqa: B018  (raises on a bad port)
-    except ValueError:
-        return "not a URL"
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return "use an http:// or https:// URL with a host, e.g. http://192.0.2.10:8080/ocpp"
-    return None
+    return web_address_problem(value, example="http://192.0.2.10:8080/ocpp")
 
 
 def update(db: Session, pk: int, *, registration_status: str, note: str | None,
