@@ -153,8 +153,7 @@ def main() -> int:
                 verdict = f"HTTP {response.status_code}"
             slow += verdict != "ok"
             print(f"{name:<36} {median:>10.1f} {max(timings):>8.1f}  {verdict}")
-        gateway.task_runner.shutdown()
-        gateway.engine.dispose()
+        runner.shutdown()
     engine.dispose()
     print(f"target: median under {TARGET_MS} ms; {slow} page(s) missed it")
     return 1 if slow else 0
