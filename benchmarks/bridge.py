@@ -240,12 +240,14 @@ def bench_connect_and_latency(args, csms: Csms) -> None:
             assert b"Accepted" in reply.content, reply.content[:300]
 
         sent: dict[str, float] = {}
+        answered: dict[str, float] = {}
 
         def meter(n, began):
             marker = f"bridge-{n}"
             sent[marker] = began
             http.post(f"{base}/services/CentralSystemService", headers=headers,
                       data=soap(chosen[n % 10], meter_body(marker)), timeout=30)
+            answered[marker] = time.perf_counter()
 
         for _ in range(20):  # warm up the workers and the links
             authorize(0, 0)
@@ -255,6 +257,12 @@ def bench_connect_and_latency(args, csms: Csms) -> None:
         while (not all(m in csms.arrivals for m in sent)) and time.monotonic() < deadline:
             time.sleep(0.05)
         queued = [csms.arrivals[m] - t for m, t in sent.items() if m in csms.arrivals]
+        soap_part = [answered[m] - t for m, t in sent.items()]
+        bridge_part = [csms.arrivals[m] - answered[m] for m in sent if m in csms.arrivals]
+        for name, part in (("the SOAP answer", soap_part),
+                           ("from the SOAP answer to the CSMS", bridge_part)):
+            p50, p99 = percentiles(part)
+            print(f"queued MeterValues, {name}: p50 {p50:.1f} ms p99 {p99:.1f} ms")
         direct_auth, direct_meter = direct_baseline(csms, args.messages, 100)
         for name, mine, alone in (("forwarded Authorize (round trip)", through, direct_auth),
                                   ("queued MeterValues (to the CSMS)", queued, direct_meter)):

@@ -14,6 +14,7 @@ rows per statement) with explicit primary keys, so no row is read back.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import sys
@@ -78,6 +79,7 @@ def seed(url: str, scale: float, rng: random.Random) -> None:
     n_transactions = max(100, int(100_000 * scale))
     n_journal = max(100, int(100_000 * scale))
     n_reservations = max(10, int(5_000 * scale))
+    n_profiles = max(20, int(1_000 * scale))
     samples_per_transaction = 5  # 5 timestamps x (energy, power) = 10 meter values
 
     with engine.connect() as connection:
@@ -220,10 +222,33 @@ def seed(url: str, scale: float, rng: random.Random) -> None:
             ((i, f"STRANGER-{i:03d}", now - timedelta(days=i), now - timedelta(hours=i), i,
               "BootNotification") for i in range(1, 51))))
 
+        purposes = ("TxDefaultProfile", "TxProfile", "ChargePointMaxProfile")
+
+        def stored_profiles():
+            for i in range(1, n_profiles + 1):
+                periods = json.dumps([{"startPeriod": p * 900, "limit": str(32 - p)}
+                                      for p in range(1 + i % 6)])
+                yield (i, i, f"Evening cap {i}", i % 5, purposes[i % 3], "Absolute", "A",
+                       now - timedelta(hours=i % 24), periods, now, now)
+        step("stored_charging_profile", writer.insert("stored_charging_profile", [
+            "id", "charging_profile_id", "description", "stack_level", "purpose", "kind",
+            "charging_rate_unit", "start_schedule", "periods", "created_at", "updated_at"],
+            stored_profiles()))
+
+        def installed_profiles():  # profile i on connector 1 of station i (1.6 ones)
+            for i in range(1, min(n_profiles, n_stations) + 1):
+                if i % 3:
+                    yield (i, i, 1, i, i % 5, purposes[i % 3], "Absolute",
+                           json.dumps({"chargingProfileId": i}), now)
+        step("installed_charging_profile", writer.insert("installed_charging_profile", [
+            "id", "charge_box_pk", "connector_id", "charging_profile_id", "stack_level",
+            "purpose", "kind", "profile", "installed_at"], installed_profiles()))
+
         if not writer.sqlite:  # explicit ids: move the sequences past them
             for table in ("charge_box", "connector", "connector_status", "id_tag",
                           "transaction", "meter_value", "reservation", "journal",
-                          "unknown_charge_box"):
+                          "unknown_charge_box", "stored_charging_profile",
+                          "installed_charging_profile"):
                 writer.cursor.execute(
                     f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
                     f"(SELECT max(id) FROM \"{table}\"))")

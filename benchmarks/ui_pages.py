@@ -26,7 +26,11 @@ from sqlalchemy import func, select  # noqa: E402
 from soapgw.config import Settings  # noqa: E402
 from soapgw.store.database import make_engine, make_session_factory  # noqa: E402
 from soapgw.store.migrate import upgrade  # noqa: E402
-from soapgw.store.models import AdminUser, ChargeBox, Transaction  # noqa: E402
+from soapgw.core.commands.runner import TaskRunner  # noqa: E402
+from soapgw.core.events import EventPublisher  # noqa: E402
+from soapgw.soap_out.client import SoapSender  # noqa: E402
+from soapgw.store.models import (AdminUser, ChargeBox, StoredChargingProfile,  # noqa: E402
+                                 Transaction)
 from soapgw.web import create_web_app  # noqa: E402
 from soapgw.web.security import hash_password  # noqa: E402
 
@@ -34,8 +38,19 @@ TARGET_MS = 300
 USER, PASSWORD = "ui-benchmark", "ui-benchmark-password"
 
 
-def pages(station_pk: int, station_id: str, transaction_id: int, tag: str) -> list[tuple[str, str]]:
-    return [
+def pages(station_pk: int, station_id: str, transaction_id: int, tag: str,
+          profile_pk: int | None) -> list[tuple[str, str]]:
+    profile_pages = [
+        ("charging profiles", "/charging-profiles/"),
+        ("charging profiles, page 10", "/charging-profiles/?page=10"),
+        ("charging profiles, purpose", "/charging-profiles/?purpose=TxProfile"),
+        ("charging profiles, search", "/charging-profiles/?q=cap+9"),
+        ("charging profile edit", f"/charging-profiles/{profile_pk}"),
+        ("charging profile send", f"/charging-profiles/{profile_pk}/send"),
+        ("local list form", "/local-list/"),
+        ("operation form (SetChargingProfile)", "/operations/SetChargingProfile/1.6"),
+    ] if profile_pk else []
+    return profile_pages + [
         ("dashboard", "/"),
         ("charge points", "/chargepoints/"),
         ("charge points, page 10", "/chargepoints/?page=10"),
@@ -90,12 +105,16 @@ def main() -> int:
         transaction_id, tag = db.execute(select(Transaction.id, Transaction.id_tag).order_by(
             Transaction.id.desc()).limit(1)).one()
         counts = {model.__tablename__: db.scalar(select(func.count()).select_from(model))
-                  for model in (ChargeBox, Transaction)}
+                  for model in (ChargeBox, Transaction, StoredChargingProfile)}
+        profile_pk = db.scalar(select(func.min(StoredChargingProfile.id)))
     print(f"database: {engine.dialect.name}, {counts['charge_box']:,} stations, "
-          f"{counts['transaction']:,} transactions")
+          f"{counts['transaction']:,} transactions, "
+          f"{counts['stored_charging_profile']:,} stored charging profiles")
 
     with tempfile.TemporaryDirectory() as instance:
-        app = create_web_app(Settings(database_url=url, instance_path=Path(instance)), sessions)
+        settings = Settings(database_url=url, instance_path=Path(instance))
+        runner = TaskRunner(sessions, settings, SoapSender(settings), max_workers=1)
+        app = create_web_app(settings, sessions, runner, EventPublisher())
         client = app.test_client()
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"',
                           client.get("/login").text).group(1)
@@ -106,7 +125,7 @@ def main() -> int:
             return 1
         slow = 0
         print(f"{'page':<36} {'median ms':>10} {'max ms':>8}  status")
-        for name, path in pages(station_pk, station_id, transaction_id, tag):
+        for name, path in pages(station_pk, station_id, transaction_id, tag, profile_pk):
             response = client.get(path)  # warm-up: templates compiled, caches filled
             timings = []
             for _ in range(args.loads):

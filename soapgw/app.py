@@ -8,6 +8,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from soapgw.bridge.advisor import BridgeAdvisor
+from soapgw.bridge.wake import WakeBell
 from soapgw import api
 from soapgw.config import Settings
 from soapgw.core.central_system import CentralSystem
@@ -72,7 +73,8 @@ def create_app(settings: Settings | None = None, gateway: Gateway | None = None)
     """The WSGI application (gunicorn calls this through ``soapgw serve``)."""
     gateway = gateway or Gateway.from_settings(settings or Settings.from_env())
     soap = CentralSystemEndpoint(gateway.settings, gateway.engine, gateway.central_system,
-                                 writer_lock(gateway.engine))
+                                 writer_lock(gateway.engine),
+                                 WakeBell(gateway.settings.instance_path).ring)
     web = create_web_app(gateway.settings, gateway.sessions, gateway.task_runner,
                          gateway.events)
     api.init_app(web)  # the JSON API in the same Flask app, under /api

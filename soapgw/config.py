@@ -155,6 +155,7 @@ class Settings:
     heartbeat_interval: int = 300
     public_url: str | None = None
     max_message_bytes: int = 1024 * 1024
+    max_message_elements: int = 20_000  # also the bound on attributes (soapgw.soap.shape)
     journal_retention_days: int = 30  # 0 keeps the journal forever
     event_retention_days: int = 7  # events every consumer has read; 0 keeps them forever
     # Commands to stations (soapgw.soap_out): timeouts, TLS, callback safety, concurrency.
@@ -199,6 +200,7 @@ class Settings:
             heartbeat_interval=_int(env, "SOAPGW_HEARTBEAT_INTERVAL", 300, 1, 86400 * 7),
             public_url=_url(env, "SOAPGW_PUBLIC_URL"),
             max_message_bytes=_int(env, "SOAPGW_MAX_MESSAGE_BYTES", 1024 * 1024, 1024),
+            max_message_elements=_int(env, "SOAPGW_MAX_MESSAGE_ELEMENTS", 20_000, 100),
             journal_retention_days=_int(env, "SOAPGW_JOURNAL_RETENTION_DAYS", 30, 0),
             event_retention_days=_int(env, "SOAPGW_EVENT_RETENTION_DAYS", 7, 0),
             connect_timeout=_seconds(env, "SOAPGW_CONNECT_TIMEOUT", 30.0),

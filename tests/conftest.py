@@ -150,9 +150,9 @@ def served_gateway(tmp_path):
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
-                if requests.get(f"{url}/health", timeout=1).status_code == 200:
+                if requests.get(f"{url}/health", timeout=2).status_code == 200:
                     return url
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or its worker is booting
                 time.sleep(0.1)
         raise RuntimeError(f"soapgw serve did not start: {(tmp_path / f'serve-{port}.log').read_text()}")
 

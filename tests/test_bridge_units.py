@@ -3,6 +3,7 @@ its bound, the transaction id map, the CLI on a fresh database."""
 from __future__ import annotations
 
 import json
+import os
 import random
 from urllib.parse import unquote, urlsplit
 
@@ -69,11 +70,15 @@ def test_queue_from_the_outbox_bounded_meter_values_first(gateway, seed):
             _message("CP-OFF", "Heartbeat", {}),
         ])
     with gateway.sessions.begin() as db:
-        counts = upstream_queue.copy_events(db, default_url=True)
+        copied = upstream_queue.copy_events(db, default_url=True)
         dropped = upstream_queue.bound(db, "CP-1", 3)
         from soapgw.store import journal
         journal.write(db, dropped)
-    assert counts == {"CP-1": 7}  # boot cached, Authorize and decided DataTransfer not queued
+    # boot cached, Authorize and decided DataTransfer not queued
+    assert copied.counts == {"CP-1": 7} and copied.complete
+    assert [r.action for r in copied.rows["CP-1"]] == \
+        ["StatusNotification", *["MeterValues"] * 4, "Heartbeat"]
+    assert copied.rows["CP-1"][1].payload == meter and copied.rows["CP-1"][-1].response == {}
     with gateway.sessions() as db:
         rows = upstream_queue.queued(db, "CP-1")
         boot = db.get(UpstreamStation, "CP-1").boot_request
@@ -141,3 +146,30 @@ def test_upstream_commands_on_a_fresh_database(tmp_path):
     assert box.open(links["CP-1"].password) == b"from stdin"
     assert box.open(links["CP-2"].password) == b"from env"
     assert links["CP-1"].url == "wss://h.example/base" and links["CP-1"].enabled is False
+
+
+@pytest.mark.smoke
+def test_the_wake_bell_reaches_the_bridge_and_never_fails_the_worker(tmp_path):
+    import asyncio
+
+    from soapgw.bridge.wake import WakeBell, WakeListener
+    bell = WakeBell(tmp_path)
+    bell.ring()  # no bridge listening: nothing happens, nothing is raised
+
+    async def scenario():
+        listener = WakeListener(tmp_path)
+        listener.start()
+        try:
+            assert not listener.rung.is_set()
+            for _ in range(500):  # more than the socket buffer holds: never blocks
+                bell.ring()
+            await asyncio.wait_for(listener.rung.wait(), 5)
+            listener.rung.clear()
+            bell.ring()
+            await asyncio.wait_for(listener.rung.wait(), 5)
+            return oct(os.stat(listener.path).st_mode & 0o777)
+        finally:
+            listener.close()
+
+    assert asyncio.run(scenario()) == "0o600"  # only this user's processes may ring
+    bell.ring()  # the bridge is gone again

@@ -83,6 +83,7 @@ def test_duplicate_tag_is_an_error(env):
     ("SOAPGW_AUTO_REGISTER", "maybe", "SOAPGW_AUTO_REGISTER='maybe' is not a boolean"),
     ("SOAPGW_PUBLIC_URL", "example.org", "SOAPGW_PUBLIC_URL='example.org' is not an http(s)"),
     ("SOAPGW_MAX_MESSAGE_BYTES", "12", "SOAPGW_MAX_MESSAGE_BYTES='12' is out of range"),
+    ("SOAPGW_MAX_MESSAGE_ELEMENTS", "many", "SOAPGW_MAX_MESSAGE_ELEMENTS='many' is not a whole"),
     ("SOAPGW_JOURNAL_RETENTION_DAYS", "-3", "SOAPGW_JOURNAL_RETENTION_DAYS='-3' is out of"),
     ("SOAPGW_DATABASE_URL", "mysql://x/y", "only sqlite and postgresql"),
     ("SOAPGW_DATABASE_URL", "::nonsense::", "is not a database URL"),

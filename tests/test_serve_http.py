@@ -103,16 +103,16 @@ def test_a_helper_restarts_while_workers_are_being_forked(monkeypatch):
     helpers.start()
     forked, deadline = [], time.monotonic() + 4
     try:
-        while time.monotonic() < deadline:  # a "worker" that lives 30 s, forked every 20 ms
+        while time.monotonic() < deadline:  # a "worker" that lives 120 s, forked every 20 ms
             pid = os.fork()
             if pid == 0:
-                time.sleep(30)
+                time.sleep(120)
                 os._exit(0)
             forked.append(pid)
             time.sleep(0.02)
         started = {id(p) for p in helpers.processes.values()}
         seen = set(started)
-        until = time.monotonic() + 5
+        until = time.monotonic() + 60  # each restart is a Python start: slow on a busy machine
         while time.monotonic() < until and len(seen) < len(started) + 3:
             seen |= {id(p) for p in helpers.processes.values()}
             time.sleep(0.05)

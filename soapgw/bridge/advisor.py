@@ -33,12 +33,12 @@ _MAX_SOCKET_PATH = 100  # sun_path is 108 bytes on Linux
 SOURCE, CACHE_SOURCE = "upstream", "upstream-cache"
 
 
-def socket_path(instance_path: Path) -> str:
-    path = str(Path(instance_path).resolve() / SOCKET_NAME)
+def socket_path(instance_path: Path, name: str = SOCKET_NAME) -> str:
+    path = str(Path(instance_path).resolve() / name)
     if len(path.encode()) <= _MAX_SOCKET_PATH:
         return path
     digest = hashlib.sha256(path.encode()).hexdigest()[:16]  # a long instance path
-    return os.path.join(tempfile.gettempdir(), f"soapgw-bridge-{digest}.sock")
+    return os.path.join(tempfile.gettempdir(), f"soapgw-{name.split('.')[0]}-{digest}.sock")
 
 
 class BridgeAdvisor:

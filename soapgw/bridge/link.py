@@ -35,6 +35,7 @@ SUBPROTOCOL = "ocpp1.6"
 CALL_TIMEOUT = 30.0  # how long a queued message waits for the CSMS's answer
 REFUSED_STATUSES = (401, 403, 404)
 PAGE = 200
+HANDED_MAX = 1000  # rows kept in memory for a busy link; beyond, it reads them from SQL
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,13 @@ class Link:
         self.connected_since: datetime | None = None
         self.boot_accepted = False
         self.wakeup = asyncio.Event()  # new queued messages
+        # Rows the copy loop just queued, handed over in memory while the link is up: the
+        # live path skips reading them back. A gap (link down, rows dropped, too many) makes
+        # the sender read the queue from SQL instead.
+        self._handed: list[Queued] = []
+        self._gap = False
+        self._boot_again = False
+        self._csms_ids: dict[int, int] = {}  # soapgw's transaction id -> the CSMS's
         self._reconfigured = asyncio.Event()
         self._call_lock = asyncio.Lock()
         self._pending: dict[str, asyncio.Future] = {}
@@ -99,6 +107,19 @@ class Link:
                 pass
         self.writer.later(upstream_queue.set_link_state, self.charge_box_id, False, now(),
                           None, True)
+
+    def offer(self, rows: list[Queued] | None, booted: bool = False) -> None:
+        """New queue rows (None: queued, but not handed over), and whether the station
+        booted while the link was not up (its boot was cached after this socket opened, or
+        is sent when the next one does); wakes the sender."""
+        if booted and self.up:
+            self._boot_again = True
+        if rows is None or not self.up or len(self._handed) + len(rows) > HANDED_MAX:
+            self._gap = True
+            self._handed.clear()
+        else:
+            self._handed.extend(rows)
+        self.wakeup.set()
 
     def reconfigure(self, config: LinkConfig) -> None:
         """New URL or password: reconnect now (no backoff)."""
@@ -284,17 +305,29 @@ class Link:
     async def _send_queue(self) -> None:
         """Boot, latest statuses, then the queue in order; forever while connected."""
         await self.writer.flushed()  # acknowledgements of the last connection are committed
+        self._boot_again = False
         await self._boot()
         replayed = await self._latest_statuses()
-        after = 0
+        after, from_sql = 0, True
         while True:
             self.wakeup.clear()
-            rows = await self.store.read(upstream_queue.queued, self.charge_box_id, after, PAGE)
+            if self._boot_again:
+                self._boot_again = False
+                await self._boot()
+            if self._gap:
+                self._gap, from_sql = False, True
+            if from_sql:
+                self._handed.clear()  # the read below sees them (committed before handed)
+                rows = await self.store.read(upstream_queue.queued, self.charge_box_id, after,
+                                             PAGE)
+                from_sql = len(rows) == PAGE
+            else:
+                rows, self._handed = [r for r in self._handed if r.id > after], []
             if not rows:
                 try:
                     await asyncio.wait_for(self.wakeup.wait(), 5.0)
                 except asyncio.TimeoutError:
-                    pass
+                    from_sql = True  # the safety net: whatever was queued without a hand-over
                 continue
             for row in rows:
                 after = row.id
@@ -352,8 +385,11 @@ class Link:
         if row.action in ("MeterValues", "StopTransaction"):
             local = payload.get("transactionId")
             if local is not None and local > 0:
-                csms = await self.store.read(upstream_queue.csms_id_of, self.charge_box_id,
-                                             local)
+                csms = self._csms_ids.get(local)
+                if csms is None:
+                    csms = await self.store.read(upstream_queue.csms_id_of,
+                                                 self.charge_box_id, local)
+                    self._remember(local, csms)
                 if csms is not None:
                     payload["transactionId"] = csms
                 elif row.action == "MeterValues":
@@ -377,6 +413,7 @@ class Link:
         if known is not None and known.csms_id is not None:  # answered live (advisor)
             # committed before the next message: a MeterValues right behind needs the id
             await self.store.write(upstream_queue.link_local, self.charge_box_id, key, local)
+            self._remember(local, known.csms_id)
             self.writer.acknowledged(row.id)
             return
         try:
@@ -390,6 +427,7 @@ class Link:
         status = answer["idTagInfo"]["status"]
         await self.store.write(upstream_queue.record_start, self.charge_box_id, key,
                                answer["transactionId"], status, local)
+        self._remember(local, answer["transactionId"])
         self.writer.later(upstream_queue.cache_id_tag_info, payload["idTag"],
                           answer["idTagInfo"])
         self.writer.acknowledged(row.id)
@@ -397,6 +435,13 @@ class Link:
             self._error(f"the central system answered the replayed start of transaction "
                         f"{local} with {status}")
             await self.bridge.commands.stop_if_invalid(self.charge_box_id, local)
+
+    def _remember(self, local: int | None, csms: int | None) -> None:
+        if local is None or csms is None:
+            return
+        if len(self._csms_ids) >= 256:  # a station has a few open transactions at a time
+            self._csms_ids.clear()
+        self._csms_ids[local] = csms
 
     def _drop(self, row: Queued, reason: str) -> None:
         self.writer.journal([JournalRecord(

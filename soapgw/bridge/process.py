@@ -2,8 +2,9 @@
 
 Every RELOAD seconds it reads which stations are bridged (Accepted, not switched off, with a
 URL) and their settings, so ``soapgw upstream ...`` and newly registered stations take
-effect without a restart; every COPY seconds it moves the outbox's new station messages into
-the durable queue (bounded per station) and wakes the links concerned.
+effect without a restart; when a SOAP worker rings (``bridge.wake``), or every POLL seconds,
+it moves the outbox's new station messages into the durable queue (bounded per station) and
+hands the new rows to the links concerned.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from soapgw.bridge.advisor import AdvisorServer
 from soapgw.bridge.commands import Commands
 from soapgw.bridge.link import Link, LinkConfig
 from soapgw.bridge.store import Store, Writer
+from soapgw.bridge.wake import WakeListener
 from soapgw.config import Settings
 from soapgw.core import upstream_queue
 from soapgw.core.events import last_id
@@ -28,7 +30,7 @@ from soapgw.store.models import ChargeBox, UpstreamStation
 
 log = logging.getLogger(__name__)
 RELOAD = 2.0
-COPY = 0.01  # a read without lock; the write transaction only when there is something new
+POLL = 0.1  # the safety net under the wake-up bell: a read without lock
 HANDSHAKES = 64  # handshakes under way at once (1,000 stations start without a storm)
 
 
@@ -81,9 +83,11 @@ class Bridge:
         self.writer = Writer(self.store)
         self.handshakes = asyncio.Semaphore(HANDSHAKES)
         advisor = AdvisorServer(self)
+        self.wake = WakeListener(self.settings.instance_path)
         await self.store.write(upstream_queue.reset_link_states)
         await self.store.write(upstream_queue.cursor)  # registered as an outbox consumer
         await advisor.start()
+        self.wake.start()
         loops = [asyncio.create_task(self.writer.run(), name="bridge-writer"),
                  asyncio.create_task(self._reload_loop(), name="bridge-reload"),
                  asyncio.create_task(self._copy_loop(), name="bridge-copy")]
@@ -92,6 +96,7 @@ class Bridge:
         try:
             await stop.wait()
         finally:
+            self.wake.close()
             await advisor.close()
             await asyncio.gather(*(link.stop() for link in self.links.values()),
                                  return_exceptions=True)
@@ -143,35 +148,39 @@ class Bridge:
                 link.reconfigure(config)
 
     # --- the outbox into the queue ------------------------------------------------------------
-    def _copy(self, db, complete: list) -> dict[str, int]:
-        counts = upstream_queue.copy_events(db, self.settings.upstream_url is not None,
-                                            complete=complete)
-        records = []
-        for cb in counts:
-            records += upstream_queue.bound(db, cb, self.settings.upstream_queue_max)
-        if records:
-            journal.write(db, records)
-            log.warning("bridge: queue full, %d message(s) dropped", len(records))
-        return counts
+    def _copy(self, db) -> upstream_queue.Copied:
+        copied = upstream_queue.copy_events(db, self.settings.upstream_url is not None)
+        for cb in copied.counts:
+            records = upstream_queue.bound(db, cb, self.settings.upstream_queue_max)
+            if records:
+                journal.write(db, records)
+                log.warning("bridge: %s's queue full, %d message(s) dropped", cb, len(records))
+                copied.rows.pop(cb, None)  # some were dropped: the link reads what is left
+        return copied
 
     async def _copy_loop(self) -> None:
         seen = -1
         while True:
+            rung = self.wake.rung.is_set()  # a worker committed a message: no need to look
+            self.wake.rung.clear()
+            while True:
+                try:
+                    newest = None if rung else await self.store.read(last_id)
+                    if newest is not None and newest == seen:
+                        break
+                    rung = False
+                    copied = await self.store.write(self._copy)
+                except Exception:  # noqa: BLE001
+                    log.exception("bridge: copying the outbox failed")
+                    break
+                for cb in copied.counts:
+                    link = self.links.get(cb)
+                    if link is not None:
+                        link.offer(copied.rows.get(cb), cb in copied.boots)
+                if copied.complete:
+                    seen = -1 if newest is None else newest  # after a ring: look next time
+                    break
             try:
-                newest = await self.store.read(last_id)
-                if newest == seen:
-                    await asyncio.sleep(COPY)
-                    continue
-                complete = []
-                counts = await self.store.write(self._copy, complete)
-                if complete and complete[0]:
-                    seen = newest
-            except Exception:  # noqa: BLE001
-                log.exception("bridge: copying the outbox failed")
-                counts = {}
-            for cb in counts:
-                link = self.links.get(cb)
-                if link is not None:
-                    link.wakeup.set()
-            if not counts:
-                await asyncio.sleep(COPY)
+                await asyncio.wait_for(self.wake.rung.wait(), POLL)
+            except asyncio.TimeoutError:
+                pass

@@ -12,7 +12,7 @@ connection), DataTransfer the upstream central system already decided.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import delete, func, select, update
@@ -82,19 +82,26 @@ def bridged_ids(db: Db, charge_box_ids: set[str], default_url: bool) -> set[str]
     return chosen
 
 
-def copy_events(db: Db, default_url: bool, limit: int = 2000,
-                complete: list | None = None) -> dict[str, int]:
-    """Copy the outbox's new station messages of bridged stations into the queue; returns how
-    many each station got (its cached boot counts as one). ``complete`` (a list) gets True
-    appended when nothing is left to copy."""
+@dataclass
+class Copied:
+    """What one ``copy_events`` did: per station, how many messages it got (its cached boot
+    counts as one) and the queue rows made, in order; ``complete`` when nothing is left."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    rows: dict[str, list[Queued]] = field(default_factory=dict)
+    complete: bool = True
+    boots: set[str] = field(default_factory=set)  # a new boot the CSMS has not seen yet
+
+
+def copy_events(db: Db, default_url: bool, limit: int = 2000) -> Copied:
+    """Copy the outbox's new station messages of bridged stations into the queue."""
     after = cursor(db)
     events = read(db, after=after, limit=limit, types=[EventType.STATION_MESSAGE.value])
-    if complete is not None:
-        complete.append(len(events) < limit)
+    copied = Copied(complete=len(events) < limit)
     if not events:
-        return {}
+        return copied
     bridged = bridged_ids(db, {e.charge_box_id for e in events if e.charge_box_id}, default_url)
-    rows, boots, counts = [], {}, {}
+    rows, boots, counts = [], {}, copied.counts
     for event in events:
         payload = event.payload
         cb = event.charge_box_id
@@ -103,6 +110,8 @@ def copy_events(db: Db, default_url: bool, limit: int = 2000,
         action = payload["action"]
         if action == "BootNotification":
             boots[cb] = payload["request"]
+            if not payload.get("decidedBy"):  # decided here: the link was not up
+                copied.boots.add(cb)
         elif action in NOT_QUEUED:
             continue
         elif action == "DataTransfer" and payload.get("decidedBy"):
@@ -115,13 +124,19 @@ def copy_events(db: Db, default_url: bool, limit: int = 2000,
                          "created_at": event.created_at})
         counts[cb] = counts.get(cb, 0) + 1
     if rows:
-        db.execute(UpstreamQueued.__table__.insert(), rows)
+        table = UpstreamQueued.__table__
+        ids = db.execute(table.insert().returning(table.c.id, sort_by_parameter_order=True),
+                         rows).scalars().all()
+        for queue_id, row in zip(ids, rows):
+            copied.rows.setdefault(row["charge_box_id"], []).append(Queued(
+                queue_id, row["charge_box_id"], row["action"], json.loads(row["payload"]),
+                json.loads(row["response"]), row["decided_by"], row["created_at"]))
     for cb, request in boots.items():
         _ensure_link(db, cb)
         db.execute(update(UpstreamStation).where(UpstreamStation.charge_box_id == cb)
                    .values(boot_request=to_json(request)))
     advance(db, CONSUMER, events[-1].id)
-    return counts
+    return copied
 
 
 def _ensure_link(db: Db, cb: str) -> None:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from soapgw.core.errors import ErrorCode, OcppError
+from soapgw.soap.shape import MAX_ELEMENTS, parse_bounded
 
 SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
 SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -15,9 +16,9 @@ _TOP_NSMAP = {"a": "http://www.w3.org/2005/08/addressing"}
 CONTENT_TYPES = {"1.2": "application/soap+xml; charset=utf-8", "1.1": "text/xml; charset=utf-8"}
 
 # No DTD, no entities, no network, no huge trees: stations are untrusted.
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
-                          dtd_validation=False, huge_tree=False, remove_comments=True,
-                          remove_pis=True)
+_OPTIONS = dict(resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
+                huge_tree=False, remove_comments=True, remove_pis=True)
+_PARSER = etree.XMLParser(**_OPTIONS)
 
 
 @dataclass
@@ -34,12 +35,13 @@ class Envelope:
         return ENVELOPE_NS[self.soap_version]
 
 
-def parse_envelope(data: bytes) -> Envelope:
-    """Parse untrusted bytes into an Envelope or raise OcppError(FormationViolation)."""
+def parse_envelope(data: bytes, max_elements: int = MAX_ELEMENTS) -> Envelope:
+    """Parse untrusted bytes into an Envelope or raise OcppError(FormationViolation);
+    ``max_elements`` bounds elements and attributes (see soapgw.soap.shape)."""
     if not data or not data.strip():
         raise OcppError(ErrorCode.FORMATION_VIOLATION, "empty request: a SOAP envelope is expected")
     try:
-        root = etree.fromstring(data, _PARSER)
+        root = parse_bounded(data, _PARSER, _OPTIONS, max_elements)  # elements, depth, ...
     except etree.XMLSyntaxError as exc:
         raise OcppError(ErrorCode.FORMATION_VIOLATION, f"not well-formed XML: {exc}") from None
     tree = root.getroottree()

@@ -35,14 +35,21 @@ class Quirk:
 
 @dataclass
 class Reading:
-    """What the reader found: quirks to record, and per-field problems (dotted paths)."""
+    """What the reader found: quirks to record, and per-field problems (dotted paths).
 
-    quirks: list[Quirk] = field(default_factory=list)
+    A quirk is kept once per kind, with its latest detail (what a station's quirk record
+    keeps): 19,000 unknown elements are one quirk to pass on, not 19,000."""
+
+    latest_quirks: dict[str, Quirk] = field(default_factory=dict)
     missing: dict[str, str] = field(default_factory=dict)
     invalid: dict[str, tuple[str, str]] = field(default_factory=dict)  # path -> (kind, detail)
 
+    @property
+    def quirks(self) -> list[Quirk]:
+        return list(self.latest_quirks.values())
+
     def quirk(self, code: str, detail: str) -> None:
-        self.quirks.append(Quirk(code, detail))
+        self.latest_quirks[code] = Quirk(code, detail)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -89,7 +90,7 @@ class CentralSystemEndpoint:
     """WSGI application for /services/CentralSystemService and its version-specific aliases."""
 
     def __init__(self, settings: Settings, engine: Engine, central_system: CentralSystem,
-                 write_lock=None):
+                 write_lock=None, committed: Callable[[], None] | None = None):
         self.settings = settings
         # A Connection per message, not an ORM Session: the core runs Core SQL only, and the
         # Session's bookkeeping around each statement cost a fifth of a Heartbeat.
@@ -98,6 +99,8 @@ class CentralSystemEndpoint:
         self.central_system = central_system
         # Queues this process's writers ahead of the database (see store.database.writer_lock).
         self.write_lock = write_lock if write_lock is not None else contextlib.nullcontext()
+        # Told after each station message is committed (the bridge's wake-up bell).
+        self.committed = committed or (lambda: None)
         self.wsdl = WsdlDocuments(settings.public_url)
         self.forwarding = ForwardingCheck(settings.trusted_proxies)
 
@@ -164,7 +167,7 @@ class CentralSystemEndpoint:
     def _handle(self, environ, exchange: Exchange, started: float) -> tuple[int, bytes, str]:
         try:
             exchange.raw = self._read_body(environ)
-            envelope = parse_envelope(exchange.raw)
+            envelope = parse_envelope(exchange.raw, self.settings.max_message_elements)
             exchange.soap_version = envelope.soap_version
             exchange.addressing = read_addressing(envelope.headers)
             call = self._station_call(envelope, exchange)
@@ -196,6 +199,7 @@ class CentralSystemEndpoint:
                     status, body, fault_code = self._fault(exchange, error)
                     action = FAULT_ACTION
                 self._journal(db, exchange, status, body, action, fault_code, started)
+            self.committed()
             return status, body, action
         except StationRefused as refusal:
             return self._refuse_station(exchange, refusal, started)

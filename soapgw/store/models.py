@@ -595,3 +595,29 @@ class WebhookDelivery(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=now)
     delivered_at: Mapped[datetime | None]
+
+
+# --- charging profile library (issue 15) --------------------------------------------------------
+class StoredChargingProfile(Base):
+    """A charging profile kept in the library, sent to stations with SetChargingProfile or
+    RemoteStartTransaction (``core/charging_profiles.py`` checks it against OCPP 1.6)."""
+
+    __tablename__ = "stored_charging_profile"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    charging_profile_id: Mapped[int] = mapped_column(Integer, unique=True)  # the OCPP id
+    description: Mapped[str | None] = mapped_column(String(255))
+    stack_level: Mapped[int] = mapped_column(Integer)
+    purpose: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(20))
+    recurrency_kind: Mapped[str | None] = mapped_column(String(20))
+    valid_from: Mapped[datetime | None]
+    valid_to: Mapped[datetime | None]
+    charging_rate_unit: Mapped[str] = mapped_column(String(4))
+    duration: Mapped[int | None] = mapped_column(Integer)  # seconds
+    start_schedule: Mapped[datetime | None]
+    min_charging_rate: Mapped[str | None] = mapped_column(String(20))  # decimal, as typed
+    periods: Mapped[str] = mapped_column(Text)  # JSON list of chargingSchedulePeriod
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    updated_at: Mapped[datetime] = mapped_column(default=now)

@@ -61,9 +61,11 @@ def create_web_app(settings: Settings, sessions: sessionmaker[Session], task_run
 
 
 def _register_pages(app: Flask) -> None:
-    from soapgw.web import (api_access, bridge, dashboard, journal, operations, reservations,
-                            settings_page, stations, tags, transactions)
+    from soapgw.web import (api_access, bridge, charging_profiles, dashboard, journal,
+                            local_lists, operations, reservations, settings_page, stations,
+                            tags, transactions)
     for module in (dashboard, stations, tags, transactions, reservations, journal,
-                   settings_page, operations, bridge, api_access):
+                   settings_page, operations, bridge, api_access, charging_profiles,
+                   local_lists):
         app.register_blueprint(module.bp)
     __import__("soapgw.web.station_auth", fromlist=["init_app"]).init_app(app)

@@ -22,8 +22,11 @@ from soapgw.core.commands.errors import TaskError
 from soapgw.core.commands.operations import BY_VERSION, OCPP16
 from soapgw.timestamps import format_timestamp
 from soapgw.store.models import ChargeBox, ConfigurationKey, Task, TaskResult
+from soapgw.core.errors import Invalid
+from soapgw.web import profile_picker
 from soapgw.web.db import db
-from soapgw.web.fields import FilterForm, UtcDateTimeField, date_range_problem, options
+from soapgw.web.fields import (FilterForm, UtcDateTimeField, date_range_problem, options,
+                               show_problems)
 from soapgw.web.paging import paginate
 from soapgw.web.task_answers import rich_answer
 
@@ -76,8 +79,8 @@ PARAMS: dict[str, tuple[Param, ...]] = {
                       Param("localAuthorizationList", "json",
                             hint='JSON list, e.g. [{"idTag": "CARD-1", "idTagInfo": '
                                  '{"status": "Accepted"}}]')),
-    "SetChargingProfile": (_CONNECTOR, Param("csChargingProfiles", "json", True,
-                                             hint="the ChargingProfile as OCPP-J 1.6 JSON")),
+    "SetChargingProfile": (_CONNECTOR, Param("csChargingProfiles", "json",
+                                             hint=profile_picker.ADVANCED)),
     "TriggerMessage": (Param("requestedMessage", "select", True, (
         MessageTrigger.boot_notification, MessageTrigger.diagnostics_status_notification,
         MessageTrigger.firmware_status_notification, MessageTrigger.heartbeat,
@@ -124,9 +127,10 @@ class OperationForm(FlaskForm):
                                    render_kw={"size": 8})
 
 
-def form_class(operation: str) -> type[OperationForm]:
+def form_class(operation: str, version: str = "1.6") -> type[OperationForm]:
     """A form with the stations and the operation's own fields."""
     fields = {f"p_{p.name}": _field(p) for p in PARAMS[operation]}
+    fields.update(profile_picker.fields(operation, version))
     return type(f"{operation}Form", (OperationForm,), fields)
 
 
@@ -222,18 +226,25 @@ def _summaries(session: Session, items: list[Task]) -> dict[int, dict[str, int]]
 def run(operation: str, version: str):
     if version not in BY_VERSION or operation not in BY_VERSION[version]:
         abort(404)
-    form = form_class(operation)()
+    form = form_class(operation, version)()
     form.stations.choices = options(*_stations(db(), operation, version))
+    profile_picker.fill_choices(db(), form, operation)
     if request.method == "GET" and request.args.get("station"):
         form.stations.data = [request.args["station"]]
     error = None
+    payload = None
     if form.validate_on_submit():
+        try:
+            payload = profile_picker.apply(db(), form, operation, payload_of(form, operation))
+        except Invalid as invalid:
+            show_problems(form, invalid.problems)
+    if payload is not None:
         # End this request's transaction first: on SQLite it holds the write lock, which the
         # runner's own transaction (recording the task) would wait for in vain.
         caller = g.user.username  # read before the rollback expires the user
         db().rollback()
         try:
-            task_id = task_runner().submit(operation, payload_of(form, operation),
+            task_id = task_runner().submit(operation, payload,
                                            form.stations.data, origin=TaskOrigin.web, caller=caller)
         except TaskError as exc:  # the OCPP 1.6 JSON schema refused the payload
             error = exc.reason
@@ -242,6 +253,7 @@ def run(operation: str, version: str):
     status = 400 if (form.errors or error) else 200
     return render_template("operations/run.html", form=form, operation=operation,
                            version=version, error=error,
+                           picker=profile_picker.picker_fields(form),
                            params=[(p, form[f"p_{p.name}"]) for p in PARAMS[operation]]), status
 
 

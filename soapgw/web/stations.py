@@ -16,6 +16,7 @@ from soapgw.timestamps import now
 from soapgw.store.models import (ChargeBox, Connector, ConnectorStatus, EndpointChange,
                                  FailedStop, JournalEntry, StationQuirk, Transaction,
                                  UnknownChargeBox)
+from soapgw.web import charging_profiles
 from soapgw.web.dashboard import day_starts
 from soapgw.web.db import db
 from soapgw.web.fields import FilterForm, IdentifierList, options, show_problems
@@ -194,6 +195,7 @@ def _detail_context(station: ChargeBox) -> dict:
             .order_by(JournalEntry.created_at.desc(), JournalEntry.id.desc())
             .limit(20)).all(),
         configuration=configuration_keys(station.id),
+        **charging_profiles.station_section(session, station),
     )
 
 
