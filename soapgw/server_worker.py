@@ -208,7 +208,9 @@ class GatewayWorker(ThreadWorker):
         """Besides gunicorn's own: requests not read whole by their deadline are cut off."""
         super().murder_pending()
         now = time.monotonic()
-        late = [conn for conn, state in self.reading.items() if state.deadline <= now]
+        # a stopping worker waits for requests being read, not for idle connections
+        late = [conn for conn, state in self.reading.items()
+                if state.deadline <= now or not (self.alive or state.buffer.data)]
         for conn in late:
             started = bool(self.reading[conn].buffer.data)
             self.forget(conn)
