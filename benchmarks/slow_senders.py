@@ -4,6 +4,7 @@
     .venv/bin/python benchmarks/slow_senders.py                      # every available server
     .venv/bin/python benchmarks/slow_senders.py --server soapgw --server gunicorn-sync
     .venv/bin/python benchmarks/slow_senders.py --trickles 100 --seconds 30 --rounds 2
+    .venv/bin/python benchmarks/slow_senders.py --server soapgw --tree /tmp/main-checkout
 
 For each server (a fresh SQLite file in a temporary instance directory, a registered station,
 127.0.0.1 only):
@@ -86,17 +87,17 @@ def app_servers(port: int, workers: int) -> dict[str, list[str] | None]:
 
 
 class Server:
-    def __init__(self, kind: str, workers: int, ui_workers: int | None):
+    def __init__(self, kind: str, workers: int, ui_workers: int | None, root: Path = ROOT):
         self.kind = kind
         self.dir = tempfile.TemporaryDirectory(prefix="soapgw-slow-")
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("SOAPGW_")}
         self.env.update(SOAPGW_DATABASE_URL=f"sqlite:///{self.dir.name}/bench.db",
                         SOAPGW_INSTANCE_PATH=self.dir.name, SOAPGW_ADMIN_PASSWORD=ADMIN_PASSWORD,
-                        PYTHONPATH=str(ROOT))
+                        PYTHONPATH=str(root))
         soapgw = [sys.executable, "-m", "soapgw"]
         for args in (("db", "upgrade"), ("chargebox", "add", STATION), ("admin", "create",
                                                                            "admin")):
-            done = subprocess.run([*soapgw, *args], env=self.env, cwd=ROOT, capture_output=True,
+            done = subprocess.run([*soapgw, *args], env=self.env, cwd=root, capture_output=True,
                                   stdin=subprocess.DEVNULL, timeout=120)
             if done.returncode != 0:
                 raise SystemExit(f"soapgw {' '.join(args)} failed: {done.stderr.decode()}")
@@ -109,7 +110,7 @@ class Server:
             command = app_servers(self.port, workers)[kind]
         self.log_path = Path(self.dir.name) / "server.log"
         self.log = open(self.log_path, "wb")
-        self.process = subprocess.Popen(command, env=self.env, cwd=ROOT, stdout=self.log,
+        self.process = subprocess.Popen(command, env=self.env, cwd=root, stdout=self.log,
                                         stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -299,7 +300,11 @@ def pct(values: list, q: float) -> float:
 
 
 def measure(kind: str, args) -> dict:
-    server = Server(kind, args.workers, args.ui_workers)
+    """``kind``: a server of app_servers, or soapgw serve of this tree ("soapgw") or of
+    another checkout ("soapgw@DIR")."""
+    name, _, tree = kind.partition("@")
+    ui_workers = None if tree else args.ui_workers  # another tree may not know the option
+    server = Server(name, args.workers, ui_workers, Path(tree) if tree else ROOT)
     try:
         throughput(server.port, 4, 1.0)  # warm-up
         rate, tp_failures = throughput(server.port, args.clients, args.throughput_seconds)
@@ -319,7 +324,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     kinds = ["soapgw", *app_servers(0, 1)]
     parser.add_argument("--server", action="append", choices=kinds,
-                        help="a server to measure (repeatable; default: every available one)")
+                        help="a server to measure (repeatable; default: every available one,"
+                             " unless --tree is given)")
     parser.add_argument("--trickles", type=int, default=100,
                         help="connections sending one byte a second (default 100)")
     parser.add_argument("--ui", type=int, default=4, help="web UI clients (default 4)")
@@ -332,9 +338,12 @@ def main() -> None:
     parser.add_argument("--ui-workers", type=int, default=None,
                         help="soapgw serve --ui-workers (default: its own default)")
     parser.add_argument("--rounds", type=int, default=1, help="interleaved rounds (medians)")
+    parser.add_argument("--tree", action="append", type=Path, default=[],
+                        help="also soapgw serve of this checkout (e.g. a worktree of main)")
     args = parser.parse_args()
     available = {k for k, command in app_servers(0, 1).items() if command} | {"soapgw"}
-    chosen = [k for k in (args.server or kinds) if k in available]
+    chosen = [k for k in (args.server or ([] if args.tree else kinds)) if k in available]
+    chosen += [f"soapgw@{tree.resolve()}" for tree in args.tree]
     print(f"servers: {', '.join(chosen)}; not installed: "
           f"{', '.join(sorted(set(kinds) - available)) or 'none'}", flush=True)
     results: dict[str, list] = {k: [] for k in chosen}
@@ -354,7 +363,7 @@ def main() -> None:
                            "reopened", "rate")}
         goal = "ok" if med["p99"] < GOAL_P99_MS and med["failures"] == 0 \
             and med["ui_errors"] == 0 else "MISS"
-        print(f"{kind:<18} {med['p50']:>9.1f} {med['p99']:>9.1f} {med['max']:>9.1f} "
+        print(f"{kind[-18:]:<18} {med['p50']:>9.1f} {med['p99']:>9.1f} {med['max']:>9.1f} "
               f"{med['failures']:>8.0f} {med['ui_answers']:>7.0f} {med['ui_errors']:>10.0f} "
               f"{med['reopened']:>5.0f} {med['rate']:>8.0f} {goal:>5}")
     print(f"(goal: Heartbeat p99 under {GOAL_P99_MS:.0f} ms while trickled and UI-hammered, no "
