@@ -146,7 +146,9 @@ def prepare_bridge(settings: Settings) -> bool:
 
 # Threads per worker: a request reaches a thread only once read whole (server_worker), so a
 # thread waits only on the database (SQLite's writer lock, PostgreSQL's round trips), never
-# on a client: a few per process suffice.
+# on a client: a few per process suffice, so that a slow database or advisor call does not
+# stop the process. Measured on the bare app (Heartbeats, Connection: close): 1 thread as
+# fast as the sync worker, 4 threads 0.86x (3 interleaved rounds, busy machine).
 THREADS = 4
 
 
