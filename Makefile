@@ -13,11 +13,17 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml
-	$(BIN)/pip install --quiet -e '.[test]'
+# `make run` needs the gateway only; `make test` adds the test tools (pytest, playwright ...).
+# -qq: setuptools prints an "Editable installation" notice on every editable install.
+$(VENV)/.installed-run: $(BIN)/python setup.cfg pyproject.toml
+	$(BIN)/pip install -qq -e .
 	touch $@
 
-run: $(VENV)/.installed
+$(VENV)/.installed: $(VENV)/.installed-run
+	$(BIN)/pip install -qq -e '.[test]'
+	touch $@
+
+run: $(VENV)/.installed-run
 	mkdir -p instance
 	$(BIN)/soapgw db upgrade
 	$(BIN)/soapgw serve --host $(HOST) --port $(PORT)

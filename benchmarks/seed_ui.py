@@ -6,8 +6,9 @@
         benchmarks/seed_ui.py --scale 0.1
 
 Default sizes: 1,000 stations (3 connectors each, counting connector 0, with a status log),
-10,000 tags, 100,000 transactions, 1,000,000 meter values, 5,000 reservations, 100,000
-journal entries, 50 unknown stations. The database is migrated first and must hold no
+10,000 tags, 10,000 people (users; most hold one tag), 100,000 transactions, 1,000,000
+meter values, 5,000 reservations, 100,000 journal entries, 50 unknown stations, 50 unknown
+tags. The database is migrated first and must hold no
 stations. Rows go in as multi-row INSERT statements straight through the driver (hundreds of
 rows per statement) with explicit primary keys, so no row is read back.
 """
@@ -31,6 +32,11 @@ from soapgw.store.migrate import upgrade  # noqa: E402
 from soapgw.store.models import ChargeBox  # noqa: E402
 
 ROWS_PER_STATEMENT = 500
+CITIES = ["Berlin", "Hamburg", "München", "Köln", "Frankfurt", "Leipzig", "Dresden", "Bremen"]
+FIRST_NAMES = ["Anna", "Ben", "Clara", "David", "Emma", "Felix", "Greta", "Hannes", "Ida",
+               "Jonas", "Karla", "Lukas", "Mia", "Noah", "Olga", "Paul"]
+LAST_NAMES = ["Müller", "Schmidt", "Schneider", "Fischer", "Weber", "Meyer", "Wagner",
+              "Becker", "Schulz", "Hoffmann", "Koch", "Richter"]
 CONNECTOR_STATUSES = ["Available"] * 6 + ["Charging"] * 3 + ["Preparing", "SuspendedEV",
                                                             "Finishing", "Faulted",
                                                             "Unavailable"]
@@ -76,6 +82,7 @@ def seed(url: str, scale: float, rng: random.Random) -> None:
     now = datetime.now(timezone.utc).replace(microsecond=0)
     n_stations = max(10, int(1000 * scale))
     n_tags = max(20, int(10_000 * scale))
+    n_people = max(20, int(10_000 * scale))
     n_transactions = max(100, int(100_000 * scale))
     n_journal = max(100, int(100_000 * scale))
     n_reservations = max(10, int(5_000 * scale))
@@ -103,11 +110,14 @@ def seed(url: str, scale: float, rng: random.Random) -> None:
                 heard = None if i % 50 == 0 else now - timedelta(seconds=rng.randint(0, 4 * 86400))
                 yield (i, f"CP-{i:05d}", status, version, "SOAP", "1.2", "Vendor", f"Model {i % 7}",
                        f"http://10.{i // 250}.{i % 250}.1:8080/ocpp", "wsa:From", False,
-                       heard, heard, now - timedelta(days=400))
+                       heard, heard, now - timedelta(days=400), f"Car park {i % 40}, bay {i}",
+                       CITIES[i % len(CITIES)], 47 + (i % 700) / 100, 6 + (i % 900) / 100,
+                       "Europe/Berlin")
         step("charge_box", writer.insert("charge_box", [
             "id", "charge_box_id", "registration_status", "ocpp_version", "ocpp_transport",
             "soap_version", "vendor", "model", "endpoint_address", "endpoint_source",
-            "endpoint_pinned", "last_heartbeat_at", "last_message_at", "created_at"],
+            "endpoint_pinned", "last_heartbeat_at", "last_message_at", "created_at",
+            "description", "city", "latitude", "longitude", "time_zone"],
             stations()))
 
         connectors_per_station = 3  # 0 (the station), 1 and 2
@@ -128,15 +138,27 @@ def seed(url: str, scale: float, rng: random.Random) -> None:
             "id", "connector_pk", "status", "error_code", "status_timestamp", "received_at"],
             statuses()))
 
+        def people():
+            for i in range(1, n_people + 1):
+                first, last = FIRST_NAMES[i % len(FIRST_NAMES)], LAST_NAMES[i % len(LAST_NAMES)]
+                yield (i, first, f"{last}{i}", f"{first.lower()}.{last.lower()}{i}@example.org",
+                       f"+49 30 {i:07d}", CITIES[i % len(CITIES)], now - timedelta(days=400),
+                       now - timedelta(days=400))
+        step("person", writer.insert("person", [
+            "id", "first_name", "last_name", "email", "phone", "city", "created_at",
+            "updated_at"], people()))
+
         def tags():
             for i in range(1, n_tags + 1):
                 expiry = now + timedelta(days=rng.randint(-100, 700)) if i % 4 == 0 else None
                 parent = f"TAG{(i // 10) + 1:06d}" if i % 10 == 0 and i > 10 else None
+                # most tags have a holder; some people hold two (tag i and tag i + n/2)
+                holder = ((i - 1) % n_people) + 1 if i % 10 else None
                 yield (i, f"TAG{i:06d}", parent, expiry, 1 if i % 5 else 0, i % 97 == 0,
-                       "seeded" if i % 13 == 0 else None, now - timedelta(days=500))
+                       "seeded" if i % 13 == 0 else None, now - timedelta(days=500), holder)
         step("id_tag", writer.insert("id_tag", [
             "id", "id_tag", "parent_id_tag", "expiry_date", "max_active_transactions",
-            "blocked", "note", "created_at"], tags()))
+            "blocked", "note", "created_at", "person_id"], tags()))
 
         # Transactions in time order across the last year; the newest ones are still active.
         span = timedelta(days=365).total_seconds()
@@ -221,6 +243,11 @@ def seed(url: str, scale: float, rng: random.Random) -> None:
             "id", "charge_box_id", "first_seen", "last_seen", "attempts", "last_action"],
             ((i, f"STRANGER-{i:03d}", now - timedelta(days=i), now - timedelta(hours=i), i,
               "BootNotification") for i in range(1, 51))))
+        step("unknown_id_tag", writer.insert("unknown_id_tag", [
+            "id", "id_tag", "first_seen", "last_seen", "count", "last_action",
+            "last_charge_box_id"],
+            ((i, f"UNKNOWN{i:04d}", now - timedelta(days=i), now - timedelta(hours=i), i,
+              "Authorize", f"CP-{i:05d}") for i in range(1, 51))))
 
         purposes = ("TxDefaultProfile", "TxProfile", "ChargePointMaxProfile")
 
@@ -248,7 +275,7 @@ def seed(url: str, scale: float, rng: random.Random) -> None:
             for table in ("charge_box", "connector", "connector_status", "id_tag",
                           "transaction", "meter_value", "reservation", "journal",
                           "unknown_charge_box", "stored_charging_profile",
-                          "installed_charging_profile"):
+                          "installed_charging_profile", "person", "unknown_id_tag"):
                 writer.cursor.execute(
                     f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
                     f"(SELECT max(id) FROM \"{table}\"))")

@@ -29,8 +29,8 @@ from soapgw.store.migrate import upgrade  # noqa: E402
 from soapgw.core.commands.runner import TaskRunner  # noqa: E402
 from soapgw.core.events import EventPublisher  # noqa: E402
 from soapgw.soap_out.client import SoapSender  # noqa: E402
-from soapgw.store.models import (AdminUser, ChargeBox, StoredChargingProfile,  # noqa: E402
-                                 Transaction)
+from soapgw.store.models import (AdminUser, ChargeBox, IdTag, Person,  # noqa: E402
+                                 StoredChargingProfile, Transaction)
 from soapgw.web import create_web_app  # noqa: E402
 from soapgw.web.security import hash_password  # noqa: E402
 
@@ -39,7 +39,7 @@ USER, PASSWORD = "ui-benchmark", "ui-benchmark-password"
 
 
 def pages(station_pk: int, station_id: str, transaction_id: int, tag: str,
-          profile_pk: int | None) -> list[tuple[str, str]]:
+          profile_pk: int | None, person_pk: int) -> list[tuple[str, str]]:
     profile_pages = [
         ("charging profiles", "/charging-profiles/"),
         ("charging profiles, page 10", "/charging-profiles/?page=10"),
@@ -59,6 +59,17 @@ def pages(station_pk: int, station_id: str, transaction_id: int, tag: str,
         ("charge points, heartbeat today", "/chargepoints/?heartbeat=today"),
         ("unknown stations", "/chargepoints/unknown"),
         ("charge point detail", f"/chargepoints/{station_pk}"),
+        ("charge points, city contains", "/chargepoints/?place=hamb"),
+        ("users", "/people/"),
+        ("users, page 100", "/people/?page=100"),
+        ("users, search 'schmidt1'", "/people/?q=schmidt1"),
+        ("users, search by tag '00042'", "/people/?q=00042"),
+        ("user detail", f"/people/{person_pk}"),
+        ("tags, of a user", f"/tags/?person_id={person_pk}"),
+        ("tags, user contains 'anna'", "/tags/?person=anna"),
+        ("transactions, of a user", f"/transactions/?person_id={person_pk}"),
+        ("transactions, user contains 'anna'", "/transactions/?person=anna"),
+        ("unknown tags", "/tags/unknown/"),
         ("tags", "/tags/"),
         ("tags, in transaction", "/tags/?active=yes"),
         ("tags, not in transaction", "/tags/?active=no"),
@@ -104,12 +115,15 @@ def main() -> int:
                                             .order_by(ChargeBox.id).limit(1)).one()
         transaction_id, tag = db.execute(select(Transaction.id, Transaction.id_tag).order_by(
             Transaction.id.desc()).limit(1)).one()
+        person_pk = db.scalar(select(IdTag.person_id).where(IdTag.id_tag == tag)) or \
+            db.scalar(select(Person.id).order_by(Person.id).limit(1)) or 0
         counts = {model.__tablename__: db.scalar(select(func.count()).select_from(model))
-                  for model in (ChargeBox, Transaction, StoredChargingProfile)}
+                  for model in (ChargeBox, Transaction, StoredChargingProfile, Person)}
         profile_pk = db.scalar(select(func.min(StoredChargingProfile.id)))
     print(f"database: {engine.dialect.name}, {counts['charge_box']:,} stations, "
           f"{counts['transaction']:,} transactions, "
-          f"{counts['stored_charging_profile']:,} stored charging profiles")
+          f"{counts['stored_charging_profile']:,} stored charging profiles, "
+          f"{counts['person']:,} people")
 
     with tempfile.TemporaryDirectory() as instance:
         settings = Settings(database_url=url, instance_path=Path(instance))
@@ -125,7 +139,8 @@ def main() -> int:
             return 1
         slow = 0
         print(f"{'page':<36} {'median ms':>10} {'max ms':>8}  status")
-        for name, path in pages(station_pk, station_id, transaction_id, tag, profile_pk):
+        for name, path in pages(station_pk, station_id, transaction_id, tag, profile_pk,
+                                person_pk):
             response = client.get(path)  # warm-up: templates compiled, caches filled
             timings = []
             for _ in range(args.loads):
@@ -138,6 +153,8 @@ def main() -> int:
                 verdict = f"HTTP {response.status_code}"
             slow += verdict != "ok"
             print(f"{name:<36} {median:>10.1f} {max(timings):>8.1f}  {verdict}")
+        gateway.task_runner.shutdown()
+        gateway.engine.dispose()
     engine.dispose()
     print(f"target: median under {TARGET_MS} ms; {slow} page(s) missed it")
     return 1 if slow else 0

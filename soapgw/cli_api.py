@@ -124,17 +124,26 @@ def _until_sigterm(name: str):
 
 
 def cmd_dispatch(settings: Settings, args) -> int:
-    """Deliver webhooks until SIGTERM (``soapgw serve`` runs it beside the workers)."""
+    """Deliver webhooks and notification mails until SIGTERM (``soapgw serve`` runs it beside
+    the workers). Mail goes out in its own thread: a slow SMTP server delays no webhook."""
     from soapgw.http_out.webhooks import Dispatcher
-    dispatcher = Dispatcher(open_sessions(settings), settings)
+    from soapgw.mail_out.dispatcher import MailDispatcher
+    sessions = open_sessions(settings)
+    dispatcher = Dispatcher(sessions, settings)
+    mailer = MailDispatcher(sessions, settings)
     if args.once:
         dispatcher.run_once()
+        mailer.run_once()
         return 0
     stop = _until_sigterm("dispatch")
+    mail_thread = threading.Thread(target=mailer.run, args=(stop,), name="soapgw-mail",
+                                   daemon=True)
+    mail_thread.start()
     try:
         dispatcher.run(stop)
     except KeyboardInterrupt:
-        pass
+        stop.set()
+    mail_thread.join(timeout=30)
     return 0
 
 
@@ -176,7 +185,7 @@ def register(commands) -> None:
         sub.add_argument("id", type=int, metavar="ID")
         sub.set_defaults(handler=handler)
 
-    dispatch = commands.add_parser("dispatch", help="deliver webhooks (soapgw serve runs it)")
+    dispatch = commands.add_parser("dispatch", help="deliver webhooks and notification mails (soapgw serve runs it)")
     dispatch.add_argument("--once", action="store_true", help="one round, then exit")
     dispatch.set_defaults(handler=cmd_dispatch)
     stream = commands.add_parser("stream", help="serve the live event stream (soapgw serve "

@@ -87,13 +87,14 @@ def test_registration_gate(core, gateway):
     kinds = [(e.type, e.charge_box_id, e.payload.get("action")) for e in core.events()]
     assert kinds == [
         ("station.message", "CB-NEW", "BootNotification"),
+        ("station.unknown", "CB-NEW", "BootNotification"),  # once, not at its Heartbeat
         ("station.message", "CB-NEW", "Heartbeat"),
         ("station.message", "CB-PENDING", "BootNotification"),
         ("station.booted", "CB-PENDING", None),
         ("station.message", "CB-PENDING", "Authorize"),
         ("station.message", "CB-1", "BootNotification"),
         ("station.booted", "CB-1", None)]
-    heartbeat = core.events()[1].payload
+    heartbeat = core.events()[2].payload
     assert heartbeat["request"] == {} and heartbeat["error"]["code"] == "SecurityError"
     assert "not registered" in heartbeat["error"]["description"]
 

@@ -10,7 +10,8 @@ from soap_messages import BOOT, CS16, SOAP12, body_of, envelope, fault_subcode, 
 from official_schema import schema_errors
 from soapgw.store.models import (ChargeBox, Connector, ConnectorStatus, DataTransferRecord,
                                  EndpointChange, FailedStop, IdTag, JournalEntry, MeterValueRow,
-                                 Reservation, StationQuirk, Transaction, UnknownChargeBox)
+                                 Reservation, StationQuirk, Transaction, UnknownChargeBox,
+                                 UnknownIdTag)
 
 UTC = timezone.utc
 
@@ -144,13 +145,27 @@ def test_start_transaction_is_stored_and_idempotent(live_url, station, seed):
         1000, datetime(2026, 3, 1, 10, tzinfo=UTC), "TAG1")
 
 
-def test_start_with_unknown_tag_is_stored_and_the_tag_recorded_blocked(live_url, station, seed):
+def test_start_with_unknown_tag_is_stored_and_the_tag_recorded_unknown(live_url, station, seed):
     reply = ok(call(live_url, station, start_body(tag="STRANGER")), "StartTransaction")
     assert text_of(reply, "status") == "Invalid"
     assert int(text_of(reply, "transactionId")) > 0
-    (tag,) = seed.scalars(select(IdTag).where(IdTag.id_tag == "STRANGER"))
-    assert tag.blocked
+    assert seed.scalars(select(IdTag).where(IdTag.id_tag == "STRANGER")) == []
+    (unknown,) = seed.scalars(select(UnknownIdTag))
+    assert (unknown.id_tag, unknown.count, unknown.last_action, unknown.last_charge_box_id) == (
+        "STRANGER", 1, "StartTransaction", station)
     assert len(seed.scalars(select(Transaction))) == 1
+
+
+def test_unknown_tag_presented_again_is_counted_on_one_row(live_url, station, seed):
+    for _ in range(3):
+        ok(call(live_url, station, "<cs:authorizeRequest><cs:idTag>NOPE</cs:idTag>"
+                                   "</cs:authorizeRequest>"), "Authorize")
+    ok(call(live_url, station, start_body(tag="NOPE")), "StartTransaction")
+    ok(call(live_url, station, "<cs:authorizeRequest><cs:idTag>TAG1</cs:idTag>"
+                               "</cs:authorizeRequest>"), "Authorize")
+    (unknown,) = seed.scalars(select(UnknownIdTag))
+    assert (unknown.id_tag, unknown.count, unknown.last_action) == ("NOPE", 4, "StartTransaction")
+    assert unknown.first_seen <= unknown.last_seen
 
 
 def test_start_uses_up_a_matching_reservation(live_url, station, seed, gateway):

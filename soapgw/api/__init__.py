@@ -70,5 +70,6 @@ docs.register_error_handler(HTTPException, lambda error: from_http(error).respon
 
 # the views register themselves on the blueprint
 from soapgw.api import (chargepoints, commands, events, journal, reservations, root,  # noqa: E402,F401
-                        settings, spec, tags, tasks, tokens, transactions, unknown, webhooks)
+                        people, settings, spec, tags, tasks, tokens, transactions, unknown,
+                        webhooks)
 from soapgw.api import charging_profiles  # noqa: E402,F401

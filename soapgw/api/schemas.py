@@ -228,6 +228,8 @@ class TransactionPage(Page):
 class TransactionQuery(PageQuery):
     station: str | None = Field(None, max_length=255)
     idTag: str | None = Field(None, max_length=255)
+    person: int | None = Field(None, ge=1, le=2147483647,
+                               description="the id of a person: transactions of their tags")
     state: Literal["open", "closed"] | None = None
     startedFrom: datetime | None = None
     startedBefore: datetime | None = None
@@ -236,6 +238,8 @@ class TransactionQuery(PageQuery):
 class ExportQuery(Strict):
     station: str | None = Field(None, max_length=255)
     idTag: str | None = Field(None, max_length=255)
+    person: int | None = Field(None, ge=1, le=2147483647,
+                               description="the id of a person: transactions of their tags")
     state: Literal["open", "closed"] | None = None
     startedFrom: datetime | None = None
     startedBefore: datetime | None = None
@@ -512,3 +516,44 @@ class Index(Strict):
     version: str
     caller: dict[str, Any]
     links: Links
+
+
+# --- people (users holding id tags) ------------------------------------------------------------
+class PersonQuery(PageQuery):
+    q: str | None = Field(None, max_length=255, description="name, e-mail, phone, city or id "
+                                                           "tag contains")
+
+
+class PersonFields(Strict):
+    firstName: str | None = Field(None, max_length=100)
+    lastName: str | None = Field(None, max_length=100)
+    email: str | None = Field(None, max_length=255)
+    phone: str | None = Field(None, max_length=40)
+    street: str | None = Field(None, max_length=255)
+    houseNumber: str | None = Field(None, max_length=20)
+    postalCode: str | None = Field(None, max_length=20)
+    city: str | None = Field(None, max_length=100)
+    country: str | None = Field(None, max_length=100)
+    note: str | None = Field(None, max_length=4000)
+
+
+class PersonCreate(PersonFields):
+    idTags: list[str] = Field([], max_length=100, description="registered tags nobody else "
+                                                              "holds")
+
+
+class PersonUpdate(PersonFields):
+    idTags: list[str] | None = Field(None, max_length=100, description="the tags held "
+                                                                      "afterwards (all of them)")
+
+
+class Person(PersonFields):
+    id: int
+    idTags: list[str]
+    createdAt: datetime
+    updatedAt: datetime
+    links: Links
+
+
+class PersonPage(Page):
+    items: list[Person]

@@ -18,6 +18,7 @@ from soapgw.api.routing import route
 from soapgw.api.schemas import (ExportQuery, Transaction, TransactionDetail, TransactionPage,
                                 TransactionQuery, TransactionStop)
 from soapgw.core.errors import Invalid, NotFound
+from soapgw.core import people
 from soapgw.core.transactions import operator_stop, transaction_conditions
 from soapgw.store.models import ChargeBox, Connector, MeterValueRow, Transaction as Tx
 
@@ -37,7 +38,8 @@ def _joined():
 def _filtered(query):
     active = {"open": True, "closed": False}.get(query.state)
     return _joined().where(*transaction_conditions(query.station, query.idTag, active,
-                                                   query.startedFrom, query.startedBefore))
+                                                   query.startedFrom, query.startedBefore,
+                                                   people.tags_of_people(query.person)))
 
 
 def view(row) -> dict:

@@ -5,10 +5,10 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, func, select
 
+from soapgw.core import unknown_tags
 from soapgw.core.messages import IdTagInfo
 from soapgw.store.database import Db
 from soapgw.store.models import IdTag, Transaction
-from soapgw.store.upsert import insert_for
 
 
 _TAGS = IdTag.__table__
@@ -37,15 +37,23 @@ def tag_info(tag, at: datetime) -> IdTagInfo:
     return IdTagInfo(status=status, expiry_date=tag.expiry_date, parent_id_tag=tag.parent_id_tag)
 
 
-def start_info(db: Db, id_tag: str, at: datetime) -> IdTagInfo:
-    """idTagInfo for StartTransaction: an unknown tag is recorded (blocked) so the transaction
-    can reference it, and a tag at its limit of active transactions gets ConcurrentTx."""
+def authorize_info(db: Db, id_tag: str, at: datetime, charge_box_id: str | None) -> IdTagInfo:
+    """idTagInfo for Authorize; an unregistered tag is answered Invalid and recorded
+    (core.unknown_tags) for an admin to add."""
     tag = find_tag(db, id_tag)
     if tag is None:
-        db.execute(insert_for(db, _TAGS).values(
-            id_tag=id_tag, blocked=True, max_active_transactions=1, created_at=at,
-            note="recorded from a StartTransaction with an unknown idTag")
-            .on_conflict_do_nothing())
+        unknown_tags.record(db, id_tag, charge_box_id, "Authorize", at)
+    return tag_info(tag, at)
+
+
+def start_info(db: Db, id_tag: str, at: datetime, charge_box_id: str | None = None
+               ) -> IdTagInfo:
+    """idTagInfo for StartTransaction: an unregistered tag is answered Invalid and recorded
+    as an unknown tag (the transaction is stored all the same: it keeps the id tag as text),
+    and a tag at its limit of active transactions gets ConcurrentTx."""
+    tag = find_tag(db, id_tag)
+    if tag is None:
+        unknown_tags.record(db, id_tag, charge_box_id, "StartTransaction", at)
         return IdTagInfo(status="Invalid")
     info = tag_info(tag, at)
     if info.status == "Accepted" and tag.max_active_transactions > 0:

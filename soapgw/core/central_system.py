@@ -15,7 +15,7 @@ from sqlalchemy import bindparam, insert, select
 from soapgw.config import Settings
 from soapgw.core import messages as m
 from soapgw.core.advice import DECISIONS, Advice, Advisor
-from soapgw.core.authorization import find_tag, tag_info
+from soapgw.core.authorization import authorize_info
 from soapgw.core.call import StationCall
 from soapgw.core.connectors import station_connector
 from soapgw.core.data_transfer import DataTransferRegistry
@@ -154,8 +154,8 @@ def heartbeat(ctx: HandlerContext, request: m.HeartbeatRequest):
 def authorize(ctx: HandlerContext, request: m.AuthorizeRequest):
     if ctx.call.advice is not None:
         return m.AuthorizeResponse(id_tag_info=ctx.call.advice.response.id_tag_info)
-    return m.AuthorizeResponse(id_tag_info=tag_info(find_tag(ctx.db, request.id_tag),
-                                                    ctx.call.received_at))
+    return m.AuthorizeResponse(id_tag_info=authorize_info(
+        ctx.db, request.id_tag, ctx.call.received_at, ctx.call.charge_box_id))
 
 
 @on("StartTransaction")

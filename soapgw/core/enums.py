@@ -199,8 +199,32 @@ class EventType(StrEnum):
     # a message refused by station authentication: {"action", "kind", "reason", "address"}
     STATION_AUTH_REFUSED = "station.auth_refused"
     STATION_ADDRESS_CHANGED = "station.address_changed"  # {"address", "previousAddress"}
+    # an unregistered station spoke for the first time (since it was last forgotten):
+    # {"action", "address"}
+    STATION_UNKNOWN = "station.unknown"
 
 
 def values(enum) -> tuple[str, ...]:
     """The OCPP strings of an enum, in its order (choices of forms and the CLI)."""
     return tuple(member.value for member in enum)
+
+
+# --- e-mail notifications -----------------------------------------------------------------------
+class MailEvent(StrEnum):
+    """What a mail recipient may choose to hear about (core.mail.compose maps events to these)."""
+
+    STATION_BOOTED = "station.booted"
+    STATION_OFFLINE = "station.offline"
+    STATION_ONLINE = "station.online"
+    CONNECTOR_FAULTED = "connector.faulted"
+    TRANSACTION_STARTED = "transaction.started"
+    TRANSACTION_STOPPED = "transaction.stopped"
+    STATION_UNKNOWN = "station.unknown"
+
+
+class SmtpSecurity(StrEnum):
+    """How the connection to the SMTP server is protected."""
+
+    STARTTLS = "starttls"  # plain connection upgraded with STARTTLS (port 587)
+    TLS = "tls"  # TLS from the first byte (port 465)
+    NONE = "none"  # no encryption (a relay on the local network)

@@ -163,10 +163,19 @@ _UNKNOWN_UPSERT = upsert(
                         "last_action": new.last_action, "last_address": new.last_address})
 
 
+_IS_KNOWN_UNKNOWN = select(UnknownChargeBox.charge_box_id).where(
+    UnknownChargeBox.charge_box_id == bindparam("b_id"))
+
+
 def _record_unknown(db: Db, call: StationCall) -> None:
+    address = call.announced_from or call.announced_reply_to
+    # an event the first time only: a station that keeps calling is not news every message
+    if db.execute(_IS_KNOWN_UNKNOWN, {"b_id": call.charge_box_id}).first() is None:
+        call.events.append(NewEvent(EventType.STATION_UNKNOWN, call.charge_box_id, {
+            "action": call.action, "address": address}, call.received_at))
     db.execute(_UNKNOWN_UPSERT(db), {
         "b_id": call.charge_box_id, "b_at": call.received_at, "b_action": call.action,
-        "b_address": call.announced_from or call.announced_reply_to})
+        "b_address": address})
 
 
 # Stations announce the same address on every message: judging it (a DNS look-up for a host

@@ -81,8 +81,9 @@ def sign_in(db: Session, username: str, password: str, address: str | None, at: 
         return SignInResult(retry_after=wait)
     user = db.execute(select(AdminUser.id, AdminUser.password_hash,
                              AdminUser.session_generation)
-                      .where(AdminUser.username == username)).one_or_none()
-    db.rollback()  # no lock held while hashing
+                      .where(AdminUser.username == username,
+                             AdminUser.disabled_at.is_(None))).one_or_none()
+    db.rollback()  # no lock held while hashing (a disabled account is as a wrong password)
     with (gate or _always)() as may_check:
         if not may_check:
             return SignInResult(retry_after=1, busy=True)
@@ -152,5 +153,5 @@ def end_sessions(db: Session, user_id: int) -> None:
 
 
 def session_is_current(user: AdminUser | None, generation) -> bool:
-    return user is not None and isinstance(generation, int) and \
+    return user is not None and user.disabled_at is None and isinstance(generation, int) and \
         generation == user.session_generation

@@ -16,6 +16,7 @@ from soapgw.core.commands import guard
 from soapgw.core.enums import RegistrationStatus, values
 from soapgw.core.errors import Invalid, NotFound
 from soapgw.core.identifiers import CHARGE_BOX_ID_LENGTH, check_identifiers
+from soapgw.core.locations import StationDetails
 from soapgw.store.models import ChargeBox, EndpointChange, UnknownChargeBox
 from soapgw.store.upsert import insert_for
 from soapgw.timestamps import now
@@ -36,20 +37,31 @@ def _status(value: str) -> str:
     return value
 
 
-def register(db: Session, charge_box_ids: list[str], status: str = "Accepted") -> Registered:
+def register(db: Session, charge_box_ids: list[str], status: str = "Accepted",
+             details: StationDetails | None = None, note: str | None = None) -> Registered:
     """Register stations by chargeBoxIdentity (hundreds at once: one statement, safe against
-    a concurrent auto-registration); they leave the unknown-stations list."""
+    a concurrent auto-registration); they leave the unknown-stations list. ``details``
+    (description, location ...) and ``note`` go to every station added."""
     ids = check_identifiers("ids", charge_box_ids, "charge point id", CHARGE_BOX_ID_LENGTH)
     status = _status(status)
+    columns = details.columns() if details is not None else {}
+    columns["note"] = _note(note)
     existing = set(db.scalars(select(ChargeBox.charge_box_id)
                               .where(ChargeBox.charge_box_id.in_(ids))))
     new = [i for i in ids if i not in existing]
     if new:
         db.execute(insert_for(db, ChargeBox).values(
-            [{"charge_box_id": i, "registration_status": status, "created_at": now()}
-             for i in new]).on_conflict_do_nothing())
+            [{"charge_box_id": i, "registration_status": status, "created_at": now(),
+              **columns} for i in new]).on_conflict_do_nothing())
         db.execute(delete(UnknownChargeBox).where(UnknownChargeBox.charge_box_id.in_(new)))
     return Registered(new, sorted(existing))
+
+
+def _note(note: str | None) -> str | None:
+    note = (note or "").strip() or None
+    if note is not None and len(note) > 4000:
+        raise Invalid({"note": "at most 4000 characters"})
+    return note
 
 
 def station(db: Session, pk: int) -> ChargeBox:
@@ -85,7 +97,7 @@ def update(db: Session, pk: int, *, registration_status: str, note: str | None,
     if address is not None and (problem := _endpoint_problem(address)):
         raise Invalid({"endpoint_address": problem})
     found.registration_status = _status(registration_status)
-    found.note = (note or "").strip() or None
+    found.note = _note(note)
     if unpin:
         found.endpoint_pinned = False
     elif address != found.endpoint_address:
@@ -102,6 +114,14 @@ def update(db: Session, pk: int, *, registration_status: str, note: str | None,
         peer_host=found.endpoint_peer_host, allowed_networks=allowed_networks)
     guard.record_verdict(db, found.id, verdict)
     db.refresh(found)
+    return found
+
+
+def update_details(db: Session, pk: int, details: StationDetails) -> ChargeBox:
+    """Set a station's description, location and admin address (all of them)."""
+    found = station(db, pk)
+    for name, value in details.columns().items():
+        setattr(found, name, value)
     return found
 
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from soapgw.core.errors import Invalid, NotFound
 from soapgw.core.identifiers import ID_TAG_LENGTH, check_identifiers, identifier_problem
-from soapgw.store.models import IdTag, Transaction
+from soapgw.store.models import IdTag, Transaction, UnknownIdTag
 from soapgw.store.upsert import insert_for
 from soapgw.timestamps import now
 
@@ -77,6 +77,8 @@ def add_tags(db: Session, id_tags: list[str], values: TagValues) -> Added:
         db.execute(insert_for(db, IdTag).values(
             [{"id_tag": i, "created_at": now(), **columns} for i in new])
             .on_conflict_do_nothing())
+        # registered now: no longer an unknown tag
+        db.execute(delete(UnknownIdTag).where(UnknownIdTag.id_tag.in_(new)))
     return Added(new, sorted(existing))
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Select, bindparam, insert, select, update
 
 from soapgw.core import reservations
 from soapgw.core.authorization import find_tag, start_info, tag_info
@@ -58,7 +58,7 @@ def start_transaction(db: Db, station, call: StationCall,
         if call.advice is not None:  # decided outside (core.advice); stored all the same
             info = call.advice.response.id_tag_info
         else:
-            info = start_info(db, request.id_tag, call.received_at)
+            info = start_info(db, request.id_tag, call.received_at, call.charge_box_id)
         transaction_id = db.scalar(_INSERT_START(db), dict(
             connector_pk=connector, id_tag=request.id_tag, start_timestamp=request.timestamp,
             meter_start=request.meter_start, reservation_id=request.reservation_id,
@@ -172,10 +172,14 @@ def operator_stop(db: Db, transaction_id: int, stop_at: datetime, meter_stop: in
 
 def transaction_conditions(station: str | None = None, id_tag: str | None = None,
                            active: bool | None = None, started_from: datetime | None = None,
-                           started_before: datetime | None = None) -> list:
+                           started_before: datetime | None = None,
+                           person_tags: Select | list[str] | None = None) -> list:
     """WHERE conditions on Transaction for the transaction lists (web UI, API, CSV);
-    ``station`` needs the query to join ChargeBox through Connector."""
+    ``station`` needs the query to join ChargeBox through Connector; ``person_tags`` are the
+    id tags of a person (core.people.tags_of_people)."""
     conditions = []
+    if person_tags is not None:
+        conditions.append(Transaction.id_tag.in_(person_tags))
     if station:
         conditions.append(ChargeBox.charge_box_id == station.strip())
     if id_tag:

@@ -28,6 +28,12 @@ def is_current(engine: Engine) -> bool:
         return MigrationContext.configure(connection).get_current_revision() == head
 
 
+def revisions(connection) -> tuple[str | None, tuple[str, ...]]:
+    """The database's schema revision and the code's head revision(s) (the About page)."""
+    heads = tuple(ScriptDirectory.from_config(alembic_config(connection.engine)).get_heads())
+    return MigrationContext.configure(connection).get_current_revision(), heads
+
+
 def upgrade(engine: Engine) -> bool:
     """Migrate to the head revision; returns True when anything was applied."""
     if is_current(engine):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import (BigInteger, Boolean, ForeignKey, Index, Integer, LargeBinary,
+from sqlalchemy import (BigInteger, Boolean, Float, ForeignKey, Index, Integer, LargeBinary,
                         String, Text, UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from soapgw.timestamps import now
@@ -64,6 +64,17 @@ class ChargeBox(Base):
     diagnostics_status: Mapped[str | None] = mapped_column(BoundedString(40))
     diagnostics_status_at: Mapped[datetime | None]
     note: Mapped[str | None] = mapped_column(Text)
+    # What an operator tells about the station (core.locations): where it is, its own web page.
+    description: Mapped[str | None] = mapped_column(Text)
+    street: Mapped[str | None] = mapped_column(String(255))
+    house_number: Mapped[str | None] = mapped_column(String(20))
+    postal_code: Mapped[str | None] = mapped_column(String(20))
+    city: Mapped[str | None] = mapped_column(String(100))
+    country: Mapped[str | None] = mapped_column(String(100))
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    time_zone: Mapped[str | None] = mapped_column(String(64))  # IANA name, e.g. Europe/Berlin
+    admin_address: Mapped[str | None] = mapped_column(String(2048))
     created_at: Mapped[datetime] = mapped_column(default=now)
     # Set by the housekeeping sweep when the station fell silent (event station.offline);
     # cleared, with the event station.online, by its next message.
@@ -145,6 +156,9 @@ class IdTag(Base):
     blocked: Mapped[bool] = mapped_column(Boolean, default=False)
     note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=now)
+    # The person who holds the tag (core.people); a person may hold several tags.
+    person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("person.id", ondelete="SET NULL", name="fk_id_tag_person_id"), index=True)
 
 
 class Reservation(Base):
@@ -315,6 +329,8 @@ class AdminUser(Base):
     last_login_at: Mapped[datetime | None]
     # In every session cookie; sign-out and a new password increase it, ending older sessions.
     session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # A disabled account cannot sign in; set and cleared by core.accounts.
+    disabled_at: Mapped[datetime | None]
 
 
 class LoginThrottle(Base):
@@ -621,3 +637,83 @@ class StoredChargingProfile(Base):
     note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=now)
     updated_at: Mapped[datetime] = mapped_column(default=now)
+
+
+# --- notifications (e-mail on chosen events) ---------------------------------------------------
+class MailRecipient(Base):
+    """Who gets an e-mail, and on which notification events (``core.enums.MailEvent``)."""
+
+    __tablename__ = "mail_recipient"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    address: Mapped[str] = mapped_column(String(254), unique=True)
+    events: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of MailEvent values
+    created_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class MailMessage(Base):
+    """One e-mail to one recipient: pending until the SMTP server accepts it (sent), retried
+    with backoff, given up (failed) only after the retry window, and kept with its error."""
+
+    __tablename__ = "mail_message"
+    __table_args__ = (Index("ix_mail_message_queue", "state", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
+                                    primary_key=True)
+    event_id: Mapped[int | None] = mapped_column(BigInteger)  # None: a test mail
+    kind: Mapped[str] = mapped_column(String(40))  # a MailEvent value, or "test"
+    recipient: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(10), default="pending")  # pending|sent|failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=now)
+    first_attempt_at: Mapped[datetime | None]
+    last_attempt_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    sent_at: Mapped[datetime | None]
+
+
+# --- people, unknown tags (issue 15) --------------------------------------------------------------
+class Person(Base):
+    """Someone who charges: contact details, and the id tags they hold (IdTag.person_id)."""
+
+    __tablename__ = "person"
+    # The list is ordered by name and searched by name, e-mail and phone.
+    __table_args__ = (Index("ix_person_name", "last_name", "first_name"),
+                      Index("ix_person_email", "email"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    first_name: Mapped[str | None] = mapped_column(String(100))
+    last_name: Mapped[str | None] = mapped_column(String(100))
+    email: Mapped[str | None] = mapped_column(String(255))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    street: Mapped[str | None] = mapped_column(String(255))
+    house_number: Mapped[str | None] = mapped_column(String(20))
+    postal_code: Mapped[str | None] = mapped_column(String(20))
+    city: Mapped[str | None] = mapped_column(String(100))
+    country: Mapped[str | None] = mapped_column(String(100))
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    updated_at: Mapped[datetime] = mapped_column(default=now)
+
+    @property
+    def name(self) -> str:
+        return " ".join(part for part in (self.first_name, self.last_name) if part)
+
+
+class UnknownIdTag(Base):
+    """An id tag a station presented (Authorize, StartTransaction) that is not registered:
+    one row per id tag, counted, for an admin to add or forget."""
+
+    __tablename__ = "unknown_id_tag"
+    __table_args__ = (Index("ix_unknown_id_tag_last_seen", "last_seen"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    id_tag: Mapped[str] = mapped_column(String(255), unique=True)
+    first_seen: Mapped[datetime] = mapped_column(default=now)
+    last_seen: Mapped[datetime] = mapped_column(default=now)
+    count: Mapped[int] = mapped_column(Integer, default=1)
+    last_action: Mapped[str | None] = mapped_column(String(40))
+    last_charge_box_id: Mapped[str | None] = mapped_column(String(255))

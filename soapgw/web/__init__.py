@@ -61,11 +61,12 @@ def create_web_app(settings: Settings, sessions: sessionmaker[Session], task_run
 
 
 def _register_pages(app: Flask) -> None:
-    from soapgw.web import (api_access, bridge, charging_profiles, dashboard, journal,
-                            local_lists, operations, reservations, settings_page, stations,
-                            tags, transactions)
+    from soapgw.web import (about, accounts, api_access, bridge, charging_profiles, dashboard,
+                            journal, local_lists, notifications, operations, people,
+                            reservations, settings_page, stations, tags, transactions,
+                            unknown_tags)
     for module in (dashboard, stations, tags, transactions, reservations, journal,
-                   settings_page, operations, bridge, api_access, charging_profiles,
-                   local_lists):
+                   settings_page, notifications, operations, bridge, api_access,
+                   charging_profiles, local_lists, people, unknown_tags, accounts, about):
         app.register_blueprint(module.bp)
     __import__("soapgw.web.station_auth", fromlist=["init_app"]).init_app(app)

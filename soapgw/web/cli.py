@@ -8,7 +8,7 @@ import sys
 from soapgw.cli_support import EXIT_USAGE, CliError, open_sessions
 from soapgw.config import Settings
 from soapgw.core import accounts
-from soapgw.core.errors import Invalid, NotFound
+from soapgw.core.errors import Conflict, Invalid, NotFound
 
 PASSWORD_VARIABLE = "SOAPGW_ADMIN_PASSWORD"
 
@@ -67,6 +67,35 @@ def cmd_admin_password(settings: Settings, args) -> int:
     return 0
 
 
+def cmd_admin_list(settings: Settings, args) -> int:
+    with open_sessions(settings)() as db:
+        for user in accounts.listed(db):
+            state = "disabled" if user.disabled_at else "enabled"
+            last = user.last_login_at.isoformat() if user.last_login_at else "never"
+            print(f"{user.username}\t{state}\tlast sign-in {last}")
+    return 0
+
+
+def _switch(settings: Settings, username: str, act, done: str) -> int:
+    name = _checked_name(username)
+    try:
+        with open_sessions(settings).begin() as db:
+            act(db, accounts.by_name(db, name).id)
+    except (NotFound, Conflict) as refused:
+        raise CliError(str(refused)) from None
+    print(f"{name} {done}")
+    return 0
+
+
+def cmd_admin_disable(settings: Settings, args) -> int:
+    return _switch(settings, args.username, accounts.disable,
+                   "disabled: it cannot sign in, its sessions are ended")
+
+
+def cmd_admin_enable(settings: Settings, args) -> int:
+    return _switch(settings, args.username, accounts.enable, "enabled")
+
+
 def register(subparsers) -> None:
     admin = subparsers.add_parser("admin", help="web UI accounts").add_subparsers(
         dest="admin", required=True)
@@ -77,3 +106,10 @@ def register(subparsers) -> None:
     password = admin.add_parser("password", help="set a user's password")
     password.add_argument("username", metavar="USER")
     password.set_defaults(handler=cmd_admin_password)
+    admin.add_parser("list", help="the users and their state").set_defaults(
+        handler=cmd_admin_list)
+    for name, handler, text in (("disable", cmd_admin_disable, "stop a user signing in"),
+                                ("enable", cmd_admin_enable, "let a disabled user sign in")):
+        sub = admin.add_parser(name, help=text)
+        sub.add_argument("username", metavar="USER")
+        sub.set_defaults(handler=handler)

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from soapgw.timestamps import now
 from soapgw.store.models import (ChargeBox, Connector, ConnectorStatus, IdTag, JournalEntry,
-                                 Reservation, Transaction, UnknownChargeBox)
+                                 Person, Reservation, Transaction, UnknownChargeBox,
+                                 UnknownIdTag)
 from soapgw.web.db import db
 from soapgw.core.liveness import online_cutoff
 from soapgw.web.queries import latest_status_id, runtime_settings
@@ -75,6 +76,8 @@ def index():
         "active_reservations": session.scalar(select(func.count()).select_from(Reservation).where(
             Reservation.status.in_(ACTIVE_RESERVATION), Reservation.expiry_date > at)),
         "unknown": session.scalar(select(func.count()).select_from(UnknownChargeBox)),
+        "people": session.scalar(select(func.count()).select_from(Person)),
+        "unknown_tags": session.scalar(select(func.count()).select_from(UnknownIdTag)),
     }
     recent = session.execute(
         select(JournalEntry.id, JournalEntry.created_at, JournalEntry.charge_box_id,

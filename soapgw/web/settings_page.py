@@ -12,6 +12,7 @@ from wtforms.validators import InputRequired, NumberRange, ValidationError
 from soapgw.config import MAX_TIMEOUT
 from soapgw.core.errors import Invalid
 from soapgw.core.runtime_settings import MAX_INTERVAL, MAX_RETENTION, RuntimeSettings
+from soapgw.web import notifications
 from soapgw.web.db import db
 from soapgw.web.fields import show_problems
 from soapgw.web.queries import runtime_settings
@@ -79,11 +80,13 @@ def edit():
         except Invalid as invalid:  # the form's own checks are the same: a safety net
             show_problems(form, invalid.problems)
             return render_template("settings.html", form=form,
-                                   defaults=current_app.config["SOAPGW_SETTINGS"]), 400
+                                   defaults=current_app.config["SOAPGW_SETTINGS"],
+                                   **notifications.section()), 400
         session.commit()
         flash("Settings saved. Stations get the new heartbeat interval at their next "
               "BootNotification; the timeouts apply to commands started from now on.", "success")
         return redirect(url_for(".edit"))
     return render_template("settings.html", form=form,
-                           defaults=current_app.config["SOAPGW_SETTINGS"]), \
+                           defaults=current_app.config["SOAPGW_SETTINGS"],
+                           **notifications.section()), \
         400 if form.errors else 200

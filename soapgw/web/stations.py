@@ -1,9 +1,11 @@
 """Charge points: list, add (one or many), detail with edits, delete; unknown stations."""
 from __future__ import annotations
 
+from dataclasses import fields as dataclass_fields
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import Select, exists, func, select
-from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, FloatField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
 from flask_wtf import FlaskForm
@@ -12,6 +14,7 @@ from soapgw.core import stations
 from soapgw.core import enums
 from soapgw.core.errors import Invalid, NotFound
 from soapgw.core.identifiers import CHARGE_BOX_ID_LENGTH
+from soapgw.core.locations import StationDetails, map_link
 from soapgw.timestamps import now
 from soapgw.store.models import (ChargeBox, Connector, ConnectorStatus, EndpointChange,
                                  FailedStop, JournalEntry, StationQuirk, Transaction,
@@ -36,6 +39,7 @@ ANY = ("", "any")
 # --- forms -------------------------------------------------------------------------------------
 class StationFilter(FilterForm):
     q = StringField("Id contains", validators=[Optional(), Length(max=255)])
+    place = StringField("Description or city contains", validators=[Optional(), Length(max=255)])
     status = SelectField("Registration", default="", choices=options(ANY, *REGISTRATION_STATUSES))
     version = SelectField("OCPP", default="", choices=options(ANY, "1.6", "1.5", ("none", "not heard from")))
     online = SelectField("Online", default="", choices=options(ANY, ("yes", "online"), ("no", "offline")))
@@ -45,12 +49,40 @@ class StationFilter(FilterForm):
                                    choices=options(ANY, *CONNECTOR_STATUSES))
 
 
-class AddStationsForm(FlaskForm):
+class DetailsFields(FlaskForm):
+    """Description, location and admin address (core.locations.StationDetails)."""
+
+    description = TextAreaField("Description", validators=[Optional(), Length(max=4000)],
+                                render_kw={"rows": 2})
+    street = StringField("Street", validators=[Optional(), Length(max=255)])
+    house_number = StringField("House number", validators=[Optional(), Length(max=20)])
+    postal_code = StringField("Postal code", validators=[Optional(), Length(max=20)])
+    city = StringField("City", validators=[Optional(), Length(max=100)])
+    country = StringField("Country", validators=[Optional(), Length(max=100)])
+    latitude = FloatField("Latitude", validators=[Optional()],
+                          render_kw={"placeholder": "e.g. 52.520008", "inputmode": "decimal"})
+    longitude = FloatField("Longitude", validators=[Optional()],
+                           render_kw={"placeholder": "e.g. 13.404954", "inputmode": "decimal"})
+    time_zone = StringField("Time zone", validators=[Optional(), Length(max=64)],
+                            render_kw={"placeholder": "e.g. Europe/Berlin", "spellcheck": "false"})
+    admin_address = StringField("Admin address (the station's own web page)",
+                                validators=[Optional(), Length(max=2048)],
+                                render_kw={"placeholder": "http://192.0.2.10/",
+                                           "spellcheck": "false"})
+
+    def details(self) -> StationDetails:
+        return StationDetails(**{f.name: getattr(self, f.name).data
+                                 for f in dataclass_fields(StationDetails)})
+
+
+class AddStationsForm(DetailsFields):
     ids = IdentifierList("Charge point ids (chargeBoxIdentity), one per line",
                          what="charge point id", max_length=CHARGE_BOX_ID_LENGTH,
                          render_kw={"rows": 6, "spellcheck": "false"})
     status = SelectField("Registration status", default="Accepted",
                          choices=options(*REGISTRATION_STATUSES))
+    note = TextAreaField("Note", validators=[Optional(), Length(max=4000)],
+                         render_kw={"rows": 2})
 
 
 class EditStationForm(FlaskForm):
@@ -70,12 +102,19 @@ class ConfirmForm(FlaskForm):
 
 
 # --- list ----------------------------------------------------------------------------------------
+def _contains(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
 def filtered_stations(form: StationFilter, interval: int) -> Select:
     query = select(ChargeBox).order_by(ChargeBox.charge_box_id)
     data = form.data
     if data["q"]:
-        pattern = "%" + data["q"].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        query = query.where(ChargeBox.charge_box_id.ilike(pattern, escape="\\"))
+        query = query.where(ChargeBox.charge_box_id.ilike(_contains(data["q"]), escape="\\"))
+    if data["place"]:
+        pattern = _contains(data["place"])
+        query = query.where(ChargeBox.description.ilike(pattern, escape="\\")
+                            | ChargeBox.city.ilike(pattern, escape="\\"))
     if data["status"]:
         query = query.where(ChargeBox.registration_status == data["status"])
     if data["version"] == "none":
@@ -122,7 +161,8 @@ def add():
     if form.validate_on_submit():
         session = db()
         try:
-            registered = stations.register(session, form.ids.identifiers, form.status.data)
+            registered = stations.register(session, form.ids.identifiers, form.status.data,
+                                           form.details(), form.note.data)
         except Invalid as invalid:
             show_problems(form, invalid.problems, {"registration_status": "status"})
             return render_template("stations/add.html", form=form), 400
@@ -135,7 +175,7 @@ def add():
         if len(registered.added) == 1:
             return redirect(url_for(".detail", pk=stations.pk_of(session, registered.added[0])))
         return redirect(url_for(".index"))
-    return render_template("stations/add.html", form=form)
+    return render_template("stations/add.html", form=form), 400 if form.errors else 200
 
 
 @bp.get("/by-id")
@@ -155,7 +195,7 @@ def _station_or_404(pk: int) -> ChargeBox:
         abort(404)
 
 
-def _detail_context(station: ChargeBox) -> dict:
+def _detail_context(station: ChargeBox, details_form: DetailsFields | None = None) -> dict:
     session = db()
     interval = runtime_settings(session).heartbeat_interval
     connectors = session.execute(
@@ -196,6 +236,8 @@ def _detail_context(station: ChargeBox) -> dict:
             .limit(20)).all(),
         configuration=configuration_keys(station.id),
         **charging_profiles.station_section(session, station),
+        details_form=details_form or DetailsFields(obj=station, formdata=None),
+        map_link=map_link(station.latitude, station.longitude),
     )
 
 
@@ -231,6 +273,27 @@ def edit(pk: int):
             return redirect(url_for(".detail", pk=pk))
     return render_template("stations/detail.html", form=form,
                            **_detail_context(_station_or_404(pk))), 400
+
+
+@bp.post("/<int:pk>/details")
+def edit_details(pk: int):
+    station = _station_or_404(pk)
+    details = DetailsFields()
+    if details.validate_on_submit():
+        session = db()
+        try:
+            stations.update_details(session, pk, details.details())
+        except Invalid as invalid:
+            session.rollback()
+            show_problems(details, invalid.problems)
+        else:
+            session.commit()
+            flash(f"Saved the details of {station.charge_box_id}.", "success")
+            return redirect(url_for(".detail", pk=pk))
+    station = _station_or_404(pk)
+    return render_template("stations/detail.html", form=EditStationForm(obj=station,
+                                                                        formdata=None),
+                           **_detail_context(station, details)), 400
 
 
 @bp.route("/<int:pk>/delete", methods=["GET", "POST"])

@@ -6,12 +6,13 @@ from flask_wtf import FlaskForm
 from sqlalchemy import Select, exists, func, select
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import HiddenInput
 
-from soapgw.core import tags
+from soapgw.core import people, tags
 from soapgw.core.errors import Invalid, NotFound
 from soapgw.core.identifiers import ID_TAG_LENGTH
 from soapgw.timestamps import now
-from soapgw.store.models import IdTag, Transaction
+from soapgw.store.models import IdTag, Person, Transaction, UnknownIdTag
 from soapgw.web.db import db
 from soapgw.web.fields import (FilterForm, Identifier, IdentifierList, UtcDateTimeField,
                                options, show_problems)
@@ -28,6 +29,8 @@ class TagFilter(FilterForm):
     blocked = SelectField("Blocked", default="", choices=options(*YES_NO))
     expired = SelectField("Expired", default="", choices=options(*YES_NO))
     active = SelectField("In a transaction", default="", choices=options(*YES_NO))
+    person = StringField("User contains", validators=[Optional(), Length(max=255)])
+    person_id = IntegerField(validators=[Optional()], widget=HiddenInput())
 
 
 class TagFields(FlaskForm):
@@ -80,6 +83,9 @@ def filtered_tags(form: TagFilter) -> Select:
     if data["active"]:
         in_transaction = exists(select(Transaction.id).where(_active_of_tag()))
         query = query.where(in_transaction if data["active"] == "yes" else ~in_transaction)
+    held = people.resolved_tags(db(), data["person_id"], data["person"])
+    if held is not None:
+        query = query.where(IdTag.id_tag.in_(held))
     return query
 
 
@@ -94,7 +100,12 @@ def index():
         select(Transaction.id_tag, func.count()).where(Transaction.id_tag.in_(names),
                                                        Transaction.stop_timestamp.is_(None))
         .group_by(Transaction.id_tag)).all()) if names else {}
-    return render_template("tags/list.html", form=form, page=page, active=active, at=now())
+    holders = {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(
+        {t.person_id for t in page.items if t.person_id is not None})))}
+    chosen = session.get(Person, form.person_id.data) if form.person_id.data else None
+    return render_template("tags/list.html", form=form, page=page, active=active, at=now(),
+                           holders=holders, chosen=chosen,
+                           unknown=session.scalar(select(func.count()).select_from(UnknownIdTag)))
 
 
 # --- add, bulk add, edit, delete -----------------------------------------------------------------
@@ -169,8 +180,9 @@ def edit(pk: int):
     children = session.scalars(select(IdTag.id_tag).where(IdTag.parent_id_tag == tag.id_tag)
                                .order_by(IdTag.id_tag).limit(50)).all()
     status = 400 if form.errors else 200
+    holder = session.get(Person, tag.person_id) if tag.person_id else None
     return render_template("tags/form.html", form=form, title=f"Id tag {tag.id_tag}", tag=tag,
-                           transactions=transactions, children=children), status
+                           transactions=transactions, children=children, holder=holder), status
 
 
 @bp.route("/<int:pk>/delete", methods=["GET", "POST"])

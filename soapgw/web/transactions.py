@@ -11,12 +11,15 @@ from flask_wtf import FlaskForm
 from sqlalchemy import Select, func, select
 from wtforms import IntegerField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import HiddenInput
 
+from soapgw.core import people
 from soapgw.core.enums import Reason, values
 from soapgw.core.errors import Invalid
 from soapgw.core.transactions import operator_stop, transaction_conditions
 from soapgw.timestamps import now
-from soapgw.store.models import ChargeBox, Connector, FailedStop, MeterValueRow, Transaction
+from soapgw.store.models import (ChargeBox, Connector, FailedStop, MeterValueRow, Person,
+                                 Transaction)
 from soapgw.web.charts import Sample, svg_chart, transaction_series
 from soapgw.web.db import db
 from soapgw.web.fields import (FilterForm, UtcDateTimeField, date_range_problem, options,
@@ -32,6 +35,8 @@ STOP_REASONS = ("Other", *sorted(set(values(Reason)) - {"Other"}))
 class TransactionFilter(FilterForm):
     station = StringField("Charge point", validators=[Optional(), Length(max=255)])
     tag = StringField("Id tag", validators=[Optional(), Length(max=255)])
+    person = StringField("User contains", validators=[Optional(), Length(max=255)])
+    person_id = IntegerField(validators=[Optional()], widget=HiddenInput())
     state = SelectField("State", default="", choices=options(("", "any"), "active", "finished"))
     start_from = UtcDateTimeField("Started from", render_kw={"type": "datetime-local"})
     start_to = UtcDateTimeField("Started before", render_kw={"type": "datetime-local"})
@@ -54,16 +59,22 @@ COLUMNS = (Transaction.id, Transaction.id_tag, Transaction.start_timestamp,
            ChargeBox.charge_box_id, ChargeBox.id.label("station_pk"))
 
 
-def _conditions(form: TransactionFilter) -> tuple[list, bool]:
+def _conditions(form: TransactionFilter, person_tags) -> tuple[list, bool]:
     """WHERE conditions, and whether they need the station join."""
     data = form.data
     active = {"active": True, "finished": False}.get(data["state"])
     return (transaction_conditions(data["station"], data["tag"], active, form.start_from.value,
-                                   form.start_to.value), bool(data["station"]))
+                                   form.start_to.value, person_tags), bool(data["station"]))
 
 
 def _queries(form: TransactionFilter) -> tuple[Select, Select]:
-    conditions, needs_station = _conditions(form)
+    person = form.person_id.data, form.person.data
+    # A user filter: the page's rows go by the id tags as a subquery (SQLite walks the newest
+    # transactions and stops at the page's end), the count by the tags read once into a list
+    # (an index look-up per tag on both databases).
+    conditions, needs_station = _conditions(form, people.tags_of_people(*person))
+    counted, _ = _conditions(form, people.resolved_tags(db(), *person)
+                             if any(person) else None)
     rows = (select(*COLUMNS).join(Connector, Transaction.connector_pk == Connector.id)
             .join(ChargeBox, Connector.charge_box_pk == ChargeBox.id)
             .where(*conditions).order_by(Transaction.id.desc()))
@@ -71,7 +82,7 @@ def _queries(form: TransactionFilter) -> tuple[Select, Select]:
     if needs_station:  # the joins only matter for counting when the station filters
         count = (count.join(Connector, Transaction.connector_pk == Connector.id)
                  .join(ChargeBox, Connector.charge_box_pk == ChargeBox.id))
-    return rows, count.where(*conditions)
+    return rows, count.where(*counted)
 
 
 def _filter_form() -> TransactionFilter:
@@ -85,8 +96,11 @@ def _filter_form() -> TransactionFilter:
 def index():
     form = _filter_form()
     rows, count = _queries(form)
-    page = paginate(db(), rows, count_query=count)
-    return render_template("transactions/list.html", form=form, page=page,
+    session = db()
+    page = paginate(session, rows, count_query=count)
+    chosen = session.get(Person, form.person_id.data) if form.person_id.data else None
+    return render_template("transactions/list.html", form=form, page=page, chosen=chosen,
+                           holders=people.holders(session, [t.id_tag for t in page.items]),
                            csv_args=request.args.to_dict(flat=True) | {"page": None})
 
 
@@ -167,7 +181,8 @@ def _render_detail(row, stop_form: StopForm, status: int = 200):
                           .order_by(FailedStop.received_at.desc()).limit(20)).all()
     return render_template("transactions/detail.html", row=row, t=t, samples=samples,
                            shown=samples[:METER_ROWS_SHOWN], chart=chart,
-                           stop_form=stop_form, failed=failed), status
+                           stop_form=stop_form, failed=failed,
+                           holder=people.holders(db(), [t.id_tag]).get(t.id_tag)), status
 
 
 @bp.get("/<int:transaction_id>")

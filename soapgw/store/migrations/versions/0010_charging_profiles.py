@@ -2,7 +2,7 @@
 RemoteStartTransaction
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-04 11:40:00
 """
 from alembic import op
@@ -11,7 +11,7 @@ import soapgw.store.types
 
 
 revision = '0010'
-down_revision = '0008'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,1 @@
+"""Outbound e-mail over SMTP: the notifications of core.mail, sent by ``soapgw dispatch``."""
