@@ -25,12 +25,21 @@ from soapgw import cli_api, cli_tasks, cli_upstream
 from soapgw.store.models import ChargeBox, IdTag
 from soapgw.web import cli as web_cli
 
+def _at_least(minimum: int):
+    def count(text: str) -> int:
+        value = int(text)
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}")
+        return value
+    return count
+
+
 # --- commands --------------------------------------------------------------------------------
 def cmd_serve(settings: Settings, args) -> int:
     from soapgw.server import serve
     upgrade(make_engine(settings.database_url))
     serve(settings, host=args.host, port=args.port, workers=args.workers,
-          stream_port=args.port + 1 if args.stream_port is None else args.stream_port)
+          ui_workers=args.ui_workers, stream_port=args.port + 1 if args.stream_port is None else args.stream_port)
     return 0
 
 
@@ -153,7 +162,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="serve the gateway with gunicorn (foreground)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
-    serve.add_argument("--workers", type=int, default=2)
+    serve.add_argument("--workers", type=_at_least(1), default=2,
+                       help="processes serving the stations (/services/; default 2)")
+    serve.add_argument("--ui-workers", type=_at_least(0), default=1,
+                       help="processes serving the web UI and the API on the same port "
+                            "(default 1; 0: the stations' processes serve them too)")
     serve.add_argument("--stream-port", type=int, default=None,
                        help="port of the live event stream (default: --port + 1; 0: none)")
     serve.set_defaults(handler=cmd_serve)
