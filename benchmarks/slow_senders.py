@@ -102,10 +102,12 @@ class Server:
             if done.returncode != 0:
                 raise SystemExit(f"soapgw {' '.join(args)} failed: {done.stderr.decode()}")
         self.port = free_port()
-        if kind == "soapgw":
+        if kind in ("soapgw", "soapgw-buffered"):
             command = [*soapgw, "serve", "--port", str(self.port), "--workers", str(workers)]
-            if ui_workers is not None:
-                command += ["--ui-workers", str(ui_workers)]
+            if kind == "soapgw-buffered":
+                command.append("--buffered")
+                if ui_workers is not None:
+                    command += ["--ui-workers", str(ui_workers)]
         else:
             command = app_servers(self.port, workers)[kind]
         self.log_path = Path(self.dir.name) / "server.log"
@@ -322,7 +324,7 @@ def measure(kind: str, args) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    kinds = ["soapgw", *app_servers(0, 1)]
+    kinds = ["soapgw-buffered", "soapgw", *app_servers(0, 1)]
     parser.add_argument("--server", action="append", choices=kinds,
                         help="a server to measure (repeatable; default: every available one,"
                              " unless --tree is given)")
@@ -341,7 +343,8 @@ def main() -> None:
     parser.add_argument("--tree", action="append", type=Path, default=[],
                         help="also soapgw serve of this checkout (e.g. a worktree of main)")
     args = parser.parse_args()
-    available = {k for k, command in app_servers(0, 1).items() if command} | {"soapgw"}
+    available = {k for k, command in app_servers(0, 1).items() if command} | {"soapgw",
+                                                                                "soapgw-buffered"}
     chosen = [k for k in (args.server or ([] if args.tree else kinds)) if k in available]
     chosen += [f"soapgw@{tree.resolve()}" for tree in args.tree]
     print(f"servers: {', '.join(chosen)}; not installed: "

@@ -1,5 +1,6 @@
-"""``soapgw serve``: gunicorn in the foreground, two pools of workers on one port (stations'
-/services/ and the web UI with the API, see soapgw.server_worker), with the gateway's helper
+"""``soapgw serve``: gunicorn in the foreground (sync workers, or with ``--buffered`` two pools
+of workers reading requests whole on one port: stations' /services/ and the web UI with the
+API, see soapgw.server_worker), with the gateway's helper
 processes beside them (``soapgw housekeep``, and ``soapgw bridge`` when SOAPGW_UPSTREAM_URL
 is set); SIGTERM stops it all cleanly."""
 from __future__ import annotations
@@ -153,11 +154,12 @@ THREADS = 4
 
 
 def serve(settings: Settings, host: str, port: int, workers: int,
-          stream_port: int | None = None, ui_workers: int = 1) -> None:
-    """``workers`` processes for the stations (/services/) and ``ui_workers`` for the web UI
-    and the API (0: one pool for all), on one port; beside them housekeeping, the webhook
-    dispatcher, the OCPP-J bridge (when configured) and (``stream_port``) the event stream
-    server."""
+          stream_port: int | None = None, ui_workers: int = 1, buffered: bool = False) -> None:
+    """``workers`` gunicorn sync processes for everything; or (``buffered``) ``workers``
+    processes for the stations (/services/) that read each request whole before a thread
+    runs it, and ``ui_workers`` for the web UI and the API (0: one pool for all), on one
+    port. Beside them housekeeping, the webhook dispatcher, the OCPP-J bridge (when
+    configured) and (``stream_port``) the event stream server."""
     problem = local_proxy_problem(settings, host)
     if problem:
         raise ConfigError(problem)
@@ -171,15 +173,19 @@ def serve(settings: Settings, host: str, port: int, workers: int,
                       + ([["stream", "--host", host, "--port", str(stream_port)]]
                          if stream_port else []))
     settings = dataclasses.replace(settings, stream_port=stream_port)
-    pools = Pools(ui_workers)
+    if buffered:
+        pools = Pools(ui_workers)
+        workers_options = {"workers": workers + ui_workers, "pre_fork": pools.assign,
+                           "worker_class": "soapgw.server_worker.GatewayWorker",
+                           "threads": THREADS}
+    else:
+        workers_options = {"workers": workers,
+                           "worker_class": "soapgw.server_worker.SyncWorker"}
     GatewayServer(settings, {
         "when_ready": helpers.start,
         "on_exit": helpers.stop,
         "bind": f"{host}:{port}",
-        "workers": workers + ui_workers,
-        "pre_fork": pools.assign,
-        "worker_class": "soapgw.server_worker.GatewayWorker",
-        "threads": THREADS,
+        **workers_options,
         "timeout": 60,
         "graceful_timeout": 10,
         "keepalive": 5,  # stations and benchmarks reuse connections

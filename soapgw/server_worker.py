@@ -1,4 +1,6 @@
-"""The gunicorn worker of ``soapgw serve``: gunicorn's threaded worker, except that
+"""The gunicorn workers of ``soapgw serve``. ``SyncWorker`` (the default) is gunicorn's sync
+worker. ``GatewayWorker`` (``soapgw serve --buffered``) is gunicorn's threaded worker, except
+that
 
 - a request is read whole in the worker's event loop, under deadlines and size limits,
   before a thread runs the application: a client that sends one byte a second holds a
@@ -19,6 +21,7 @@ from functools import partial
 from gunicorn import http
 from gunicorn.http.errors import (InvalidResponseHeader, InvalidResponseHeaderName,
                                   ParseException)
+from gunicorn.workers import sync
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
 from soapgw.request_framing import RequestBuffer
@@ -74,7 +77,39 @@ class Reading:
         self.continued = False
 
 
-class GatewayWorker(ThreadWorker):
+class FramingErrors:
+    """Requests gunicorn cannot frame before they reach the application (a Content-Length
+    that is not a number, conflicting lengths, a bad request line or header) are answered
+    with a SOAP Fault and journaled by the application (``framing_error``), not with
+    gunicorn's HTML page. A bad chunk inside the body reaches the application itself, which
+    answers it the same way."""
+
+    def handle_error(self, req, client, addr, exc):
+        request = req or getattr(exc, "req", None)
+        answer = getattr(self.wsgi, "framing_error", None)
+        path = getattr(request, "path", None) or ""
+        if (answer is None or not isinstance(exc, ParseException)
+                or isinstance(exc, (InvalidResponseHeader, InvalidResponseHeaderName))
+                or (path and not path.startswith(SERVICES))):
+            return super().handle_error(req, client, addr, exc)
+        peer = addr[0] if addr and isinstance(addr, tuple) else None
+        self.log.warning("Invalid request from ip=%s: %s", peer, exc)
+        try:
+            status, content_type, body = answer(peer, request_head(request),
+                                                str(exc) or type(exc).__name__)
+            head = (f"HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\n"
+                    f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n")
+            client.sendall(head.encode("latin-1") + body)
+        except Exception:  # noqa: BLE001  (the client is gone: nothing left to answer)
+            self.log.debug("Failed to send the framing error answer.", exc_info=True)
+
+
+class SyncWorker(FramingErrors, sync.SyncWorker):
+    """gunicorn's sync worker (the default of ``soapgw serve``): a request holds its worker
+    while it is read, however slowly it comes."""
+
+
+class GatewayWorker(FramingErrors, ThreadWorker):
     role = "all"
     channel: tuple[socket.socket, socket.socket] | None = None
 
@@ -219,31 +254,6 @@ class GatewayWorker(ThreadWorker):
             else:  # an idle connection: closed without a word, as keep-alive ones are
                 self.nr_conns -= 1
                 conn.close()
-
-    # ---- requests gunicorn cannot frame
-    def handle_error(self, req, client, addr, exc):
-        """Requests gunicorn cannot frame before they reach the application (a
-        Content-Length that is not a number, conflicting lengths, a bad request line or
-        header) are answered with a SOAP Fault and journaled by the application
-        (``framing_error``), not with gunicorn's HTML page. A bad chunk inside the body
-        reaches the application itself, which answers it the same way."""
-        request = req or getattr(exc, "req", None)
-        answer = getattr(self.wsgi, "framing_error", None)
-        path = getattr(request, "path", None) or ""
-        if (answer is None or not isinstance(exc, ParseException)
-                or isinstance(exc, (InvalidResponseHeader, InvalidResponseHeaderName))
-                or (path and not path.startswith(SERVICES))):
-            return super().handle_error(req, client, addr, exc)
-        peer = addr[0] if addr and isinstance(addr, tuple) else None
-        self.log.warning("Invalid request from ip=%s: %s", peer, exc)
-        try:
-            status, content_type, body = answer(peer, request_head(request),
-                                                str(exc) or type(exc).__name__)
-            head = (f"HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\n"
-                    f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n")
-            client.sendall(head.encode("latin-1") + body)
-        except Exception:  # noqa: BLE001  (the client is gone: nothing left to answer)
-            self.log.debug("Failed to send the framing error answer.", exc_info=True)
 
 
 def request_head(request) -> bytes:

@@ -27,7 +27,7 @@ HEAD = (f"POST {SERVICE_PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {CONT
 def served(served_gateway, sqlite_url):
     assert soapgw_command("chargebox", "add", "CP-T",
                           env=command_env(sqlite_url)).returncode == 0
-    url = served_gateway(sqlite_url, workers=1)
+    url = served_gateway(sqlite_url, workers=1, serve_args=("--buffered",))
     return urlsplit(url).port
 
 
