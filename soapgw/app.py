@@ -65,7 +65,7 @@ class PathDispatcher:
 
     def framing_error(self, peer: str | None, raw: bytes, reason: str) -> tuple[str, str, bytes]:
         """(status line, content type, body) for a request the HTTP server could not frame,
-        answered as a SOAP Fault and journaled (see soapgw.server.GatewayWorker)."""
+        answered as a SOAP Fault and journaled (see soapgw.server_worker.GatewayWorker)."""
         return self.soap.framing_error(peer, raw, reason)
 
 

@@ -25,11 +25,24 @@ from soapgw import cli_api, cli_tasks, cli_upstream
 from soapgw.store.models import ChargeBox, IdTag
 from soapgw.web import cli as web_cli
 
+def _at_least(minimum: int):
+    def count(text: str) -> int:
+        value = int(text)
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}")
+        return value
+    return count
+
+
 # --- commands --------------------------------------------------------------------------------
 def cmd_serve(settings: Settings, args) -> int:
     from soapgw.server import serve
+    if args.ui_workers is not None and not args.buffered:
+        raise CliError("--ui-workers needs --buffered (the sync workers serve everything)",
+                       EXIT_USAGE)
     upgrade(make_engine(settings.database_url))
     serve(settings, host=args.host, port=args.port, workers=args.workers,
+          ui_workers=1 if args.ui_workers is None else args.ui_workers, buffered=args.buffered,
           stream_port=args.port + 1 if args.stream_port is None else args.stream_port)
     return 0
 
@@ -153,7 +166,16 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="serve the gateway with gunicorn (foreground)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
-    serve.add_argument("--workers", type=int, default=2)
+    serve.add_argument("--workers", type=_at_least(1), default=2,
+                       help="worker processes (with --buffered: those serving the stations, "
+                            "/services/; default 2)")
+    serve.add_argument("--buffered", action="store_true",
+                       help="read each request whole before a worker thread runs it (slow "
+                            "clients hold no worker) and serve the web UI and the API in "
+                            "processes of their own, on the same port")
+    serve.add_argument("--ui-workers", type=_at_least(0), default=None,
+                       help="with --buffered: processes serving the web UI and the API "
+                            "(default 1; 0: the stations' processes serve them too)")
     serve.add_argument("--stream-port", type=int, default=None,
                        help="port of the live event stream (default: --port + 1; 0: none)")
     serve.set_defaults(handler=cmd_serve)

@@ -137,14 +137,15 @@ def served_gateway(tmp_path):
     """Start ``soapgw serve`` (gunicorn) on a free port; yields a function making it."""
     processes = []
 
-    def start(database_url: str, workers: int = 1, **extra_env: str) -> str:
+    def start(database_url: str, workers: int = 1, serve_args: tuple = (),
+              **extra_env: str) -> str:
         port = free_port()
         env = command_env(database_url, **extra_env)
         script = Path(sys.executable).with_name("soapgw")
         log = open(tmp_path / f"serve-{port}.log", "w")
         process = subprocess.Popen([str(script), "serve", "--port", str(port),
-                                    "--workers", str(workers)], env=env, stdout=log,
-                                   stderr=subprocess.STDOUT)
+                                    "--workers", str(workers), *serve_args], env=env,
+                                   stdout=log, stderr=subprocess.STDOUT)
         processes.append(process)
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 30

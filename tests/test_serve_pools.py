@@ -1,0 +1,124 @@
+"""A real ``soapgw serve``: clients that send a byte now and then hold no worker (a Heartbeat
+is answered while they trickle), and the web UI is served by other processes than the
+stations, on the same port."""
+from __future__ import annotations
+
+import http.client
+import os
+import socket
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from conftest import command_env, soapgw_command
+from soap_messages import SERVICE_PATH, envelope
+
+pytestmark = pytest.mark.slow
+
+HEARTBEAT = envelope("CP-T", "<cs:heartbeatRequest/>", action="/Heartbeat")
+CONTENT_TYPE = 'application/soap+xml; charset=utf-8; action="/Heartbeat"'
+HEAD = (f"POST {SERVICE_PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {CONTENT_TYPE}\r\n"
+        f"Content-Length: {len(HEARTBEAT)}\r\n\r\n").encode()
+
+
+@pytest.fixture
+def served(served_gateway, sqlite_url):
+    assert soapgw_command("chargebox", "add", "CP-T",
+                          env=command_env(sqlite_url)).returncode == 0
+    url = served_gateway(sqlite_url, workers=1, serve_args=("--buffered",))
+    return urlsplit(url).port
+
+
+def heartbeat(port: int) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(HEAD.replace(b"\r\n\r\n", b"\r\nConnection: close\r\n\r\n", 1)
+                     + HEARTBEAT)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    return answer
+
+
+def still_open(sock: socket.socket) -> bool:
+    """Neither closed nor answered by the server."""
+    sock.setblocking(False)
+    try:
+        return sock.recv(1, socket.MSG_PEEK) != b""
+    except BlockingIOError:
+        return True
+    finally:
+        sock.setblocking(True)
+
+
+def test_a_heartbeat_is_answered_while_clients_trickle(served):
+    """More trickling connections than the stations' pool has threads (1 worker x 4), half of
+    them in the head, half in the body: gunicorn's sync worker served none of the Heartbeats
+    until its 60 s timeout killed it."""
+    request = HEAD + HEARTBEAT
+    trickles, sent = [], 20
+    for index in range(10):
+        sock = socket.create_connection(("127.0.0.1", served), timeout=5)
+        sock.sendall(request[:sent] if index % 2 else request[:len(HEAD) + sent])
+        trickles.append(sock)
+    try:
+        for _ in range(3):
+            for index, sock in enumerate(trickles):  # one byte more each
+                at = sent if index % 2 else len(HEAD) + sent
+                sock.sendall(request[at:at + 1])
+            sent += 1
+            started = time.monotonic()
+            answer = heartbeat(served)
+            assert answer.startswith(b"HTTP/1.1 200") and b"heartbeatResponse" in answer
+            assert time.monotonic() - started < 5
+        assert all(still_open(sock) for sock in trickles)
+        # a trickled request is served once it is whole
+        last = trickles[0]
+        last.sendall(request[len(HEAD) + sent:])
+        last.settimeout(10)
+        assert last.recv(65536).startswith(b"HTTP/1.1 200")
+    finally:
+        for sock in trickles:
+            sock.close()
+
+
+def connection_holders(port: int, client_port: int) -> set[int]:
+    """Processes holding the server's side of the TCP connection from ``client_port``."""
+    inodes = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if (fields[1].endswith(f":{port:04X}") and fields[2].endswith(f":{client_port:04X}")
+                and fields[9] != "0"):
+            inodes.add(f"socket:[{fields[9]}]")
+    holders = set()
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            for fd in os.listdir(f"/proc/{pid}/fd"):
+                if os.readlink(f"/proc/{pid}/fd/{fd}") in inodes:
+                    holders.add(int(pid))
+        except OSError:
+            continue
+    return holders
+
+
+def kept_alive_holder(port: int, method: str, path: str, body: bytes | None,
+                      headers: dict) -> tuple[int, set[int]]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request(method, path, body, headers)
+        reply = connection.getresponse()
+        reply.read()
+        return reply.status, connection_holders(port, connection.sock.getsockname()[1])
+    finally:
+        connection.close()
+
+
+def test_the_web_ui_and_the_stations_are_served_by_different_processes(served):
+    ui = kept_alive_holder(served, "GET", "/login", None, {})
+    station = kept_alive_holder(served, "POST", SERVICE_PATH, HEARTBEAT,
+                                {"Content-Type": CONTENT_TYPE})
+    api = kept_alive_holder(served, "GET", "/api/v1/chargepoints", None, {})
+    assert ui[0] == 200 and station[0] == 200 and api[0] == 401
+    assert len(ui[1]) == len(station[1]) == len(api[1]) == 1, (ui, station, api)
+    assert ui[1] == api[1] and ui[1] != station[1]
