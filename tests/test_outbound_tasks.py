@@ -234,7 +234,7 @@ def test_tasks_survive_a_restart_and_an_interrupted_call_is_marked(database_url,
     assert listing.returncode == 0
     lines = listing.stdout.splitlines()
     assert lines[1].split("\t")[2:] [:1] == ["ClearCache"] and "1 failed" in lines[1]
-    assert lines[2].split("\t")[2] == "Reset" and "1 answered" in lines[2]
+    assert lines[2].split("\t")[2] == "Reset" and "1 accepted" in lines[2]  # the outcome
     shown = soapgw_command("tasks", "show", lines[1].split("\t")[0], "--json", env=env)
     data = json.loads(shown.stdout)
     (result,) = data["results"]

@@ -141,7 +141,7 @@ def test_web_form_leaves_the_id_to_the_gateway(client, gateway, web_app, tmp_pat
         with station_server() as (station, address):
             register_station(gateway.sessions, "CB-WEB", "1.6", address)
             page = client.get("/operations/ReserveNow/1.6")
-            assert "the next id free on each station" in page.text
+            assert "allocated by the gateway" in page.text
             response = submit(client, "/operations/ReserveNow/1.6", {
                 "stations": "CB-WEB", "p_connectorId": "1", "p_expiryDate": "2030-01-01T10:00",
                 "p_idTag": "TAG1", "p_parentIdTag": "", "p_reservationId": ""})
