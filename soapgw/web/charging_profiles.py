@@ -395,14 +395,19 @@ def _station_task(pk: int, operation: str, payload: dict):
     return redirect(url_for("operations.task", task_id=task_id))
 
 
+def _not_sent(pk: int, operation: str, form: FlaskForm):
+    """Back to the station page, saying which field stopped the command."""
+    flash(f"{operation} not sent: " + "; ".join(
+        f"{form[name].label.text}: {' '.join(errors)}" if name in form else " ".join(errors)
+        for name, errors in form.errors.items()), "error")
+    return redirect(url_for("stations.detail", pk=pk))
+
+
 @bp.post("/station/<int:pk>/clear")
 def clear(pk: int):
     form = ClearForm(prefix="clear")
     if not form.validate_on_submit():
-        flash("ClearChargingProfile not sent: " + "; ".join(
-            f"{form[name].label.text}: {' '.join(errors)}" if name in form else " ".join(errors)
-            for name, errors in form.errors.items()), "error")
-        return redirect(url_for("stations.detail", pk=pk))
+        return _not_sent(pk, "ClearChargingProfile", form)
     payload = {} if form.profile_id.data is None else {"id": form.profile_id.data}
     return _station_task(pk, "ClearChargingProfile", payload)
 
@@ -411,10 +416,7 @@ def clear(pk: int):
 def composite(pk: int):
     form = CompositeForm(prefix="composite")
     if not form.validate_on_submit():
-        flash("GetCompositeSchedule not sent: " + "; ".join(
-            f"{form[name].label.text}: {' '.join(errors)}" if name in form else " ".join(errors)
-            for name, errors in form.errors.items()), "error")
-        return redirect(url_for("stations.detail", pk=pk))
+        return _not_sent(pk, "GetCompositeSchedule", form)
     payload = {"connectorId": form.connector_id.data, "duration": form.duration.data}
     if form.unit.data:
         payload["chargingRateUnit"] = form.unit.data
