@@ -26,6 +26,7 @@ from soapgw.core.webhooks import deliveries, keys
 from soapgw.core.webhooks.deliveries import Attempt, RetryPolicy
 from soapgw.core.webhooks.policy import judge_webhook
 from soapgw.http_out.pinned import PinnedClient, Refused
+from soapgw.rounds import run_rounds
 from soapgw.store.database import READ_ONLY, writer_lock
 from soapgw.timestamps import now
 
@@ -51,16 +52,13 @@ class Dispatcher:
         self._purged_at = 0.0
 
     def run(self, stop: threading.Event) -> None:
-        while not stop.is_set():
-            try:
-                worked = self.run_once()
-                self._purge_now_and_then()
-            except Exception:  # noqa: BLE001  (the database may be away: try again)
-                log.exception("dispatch round failed")
-                worked = 0
-            if not worked:
-                stop.wait(self.poll)
+        run_rounds(stop, self._round, self.poll, log, "dispatch")
         self.pool.shutdown(wait=True)
+
+    def _round(self) -> int:
+        worked = self.run_once()
+        self._purge_now_and_then()
+        return worked
 
     def run_once(self) -> int:
         """One round over the active subscriptions; returns how many messages it handled."""

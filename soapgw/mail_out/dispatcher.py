@@ -22,6 +22,7 @@ from soapgw.core.runtime_settings import RuntimeSettings
 from soapgw.core.upstream_secret import PasswordBox, SecretUnreadable
 from soapgw.core.webhooks.deliveries import RetryPolicy
 from soapgw.mail_out import smtp
+from soapgw.rounds import run_rounds
 from soapgw.store.database import READ_ONLY, writer_lock
 
 log = logging.getLogger(__name__)
@@ -45,15 +46,12 @@ class MailDispatcher:
         self._purged_at = 0.0
 
     def run(self, stop: threading.Event) -> None:
-        while not stop.is_set():
-            try:
-                worked = self.run_once()
-                self._purge_now_and_then()
-            except Exception:  # noqa: BLE001  (the database may be away: try again)
-                log.exception("mail round failed")
-                worked = 0
-            if not worked:
-                stop.wait(self.poll)
+        run_rounds(stop, self._round, self.poll, log, "mail")
+
+    def _round(self) -> int:
+        worked = self.run_once()
+        self._purge_now_and_then()
+        return worked
 
     def run_once(self) -> int:
         """Queue new events' mails and send the due ones; returns how many were handled."""
