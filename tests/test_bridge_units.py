@@ -173,3 +173,27 @@ def test_the_wake_bell_reaches_the_bridge_and_never_fails_the_worker(tmp_path):
 
     assert asyncio.run(scenario()) == "0o600"  # only this user's processes may ring
     bell.ring()  # the bridge is gone again
+
+
+@pytest.mark.smoke
+def test_new_queue_rows_are_handed_to_a_link_in_memory_only_while_it_is_up():
+    from datetime import datetime, timezone
+
+    from soapgw.bridge.link import HANDED_MAX, Link, LinkConfig
+    from soapgw.core.upstream_queue import Queued
+
+    def rows(*ids):
+        return [Queued(i, "CP-1", "MeterValues", {}, {}, None, datetime.now(timezone.utc))
+                for i in ids]
+
+    link = Link("CP-1", LinkConfig("ws://127.0.0.1:9/ocpp", None, 0), bridge=None)
+    link.offer(rows(1, 2))  # not connected: the sender reads SQL when it connects
+    assert (link._handed, link._gap, link.wakeup.is_set()) == ([], True, True)
+    link.ws, link.connected_since, link._gap = object(), datetime.now(timezone.utc), False
+    link.offer(rows(3, 4), booted=True)
+    assert [r.id for r in link._handed] == [3, 4] and not link._gap and link._boot_again
+    link.offer(None)  # queued but not handed over (a boot only, or rows were dropped)
+    assert (link._handed, link._gap) == ([], True)
+    link._gap = False
+    link.offer(rows(*range(5, 6 + HANDED_MAX)))  # more than it keeps: read from SQL
+    assert (link._handed, link._gap) == ([], True)
