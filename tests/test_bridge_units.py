@@ -149,23 +149,28 @@ def test_upstream_commands_on_a_fresh_database(tmp_path):
 
 
 @pytest.mark.smoke
-def test_the_wake_bell_reaches_the_bridge_and_never_fails_the_worker(tmp_path):
+def test_the_wake_bell_reaches_the_bridge_and_never_fails_the_worker(tmp_path, monkeypatch):
     import asyncio
+    import time
 
-    from soapgw.bridge.wake import WakeBell, WakeListener
-    bell = WakeBell(tmp_path)
-    bell.ring()  # no bridge listening: nothing happens, nothing is raised
+    from soapgw.bridge import wake
+    monkeypatch.setattr(wake, "QUIET_AFTER_MISS", 0.2)
+    bell = wake.WakeBell(tmp_path)
+    bell.ring()  # no bridge listening: nothing raised, and quiet for a while (a hot path)
 
     async def scenario():
-        listener = WakeListener(tmp_path)
+        listener = wake.WakeListener(tmp_path)
         listener.start()
         try:
-            assert not listener.rung.is_set()
+            bell.ring()
+            await asyncio.sleep(0.05)
+            assert not listener.rung.is_set()  # still quiet after the miss
+            time.sleep(0.2)
             for _ in range(500):  # more than the socket buffer holds: never blocks
                 bell.ring()
             await asyncio.wait_for(listener.rung.wait(), 5)
             listener.rung.clear()
-            bell.ring()
+            bell.ring()  # a full buffer is no miss: it rings on
             await asyncio.wait_for(listener.rung.wait(), 5)
             return oct(os.stat(listener.path).st_mode & 0o777)
         finally:

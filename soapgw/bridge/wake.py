@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import os
 import socket
+import time
 from pathlib import Path
 
 from soapgw.bridge.advisor import socket_path
@@ -18,21 +19,31 @@ from soapgw.bridge.advisor import socket_path
 SOCKET_NAME = "bridge-wake.sock"
 
 
+QUIET_AFTER_MISS = 1.0  # seconds without ringing once no bridge answered the bell
+
+
 class WakeBell:
-    """The worker's side: ``ring()`` after a commit; never blocks, never fails."""
+    """The worker's side: ``ring()`` after a commit; never blocks, never fails. Every SOAP
+    message passes here: where no bridge runs, it tries once a second, not once a message."""
 
     def __init__(self, instance_path: Path):
         self.path = socket_path(instance_path, SOCKET_NAME)
         self._socket: socket.socket | None = None
+        self._quiet_until = 0.0
 
     def ring(self) -> None:
+        if self._quiet_until and time.monotonic() < self._quiet_until:
+            return
         try:
             if self._socket is None:
                 self._socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
                 self._socket.setblocking(False)
             self._socket.sendto(b"!", self.path)
-        except OSError:  # no bridge listening, or its buffer is full: the poll finds it
+            self._quiet_until = 0.0
+        except BlockingIOError:  # its buffer is full: it has been woken already
             pass
+        except OSError:  # no bridge listening: the poll finds the message, ring again later
+            self._quiet_until = time.monotonic() + QUIET_AFTER_MISS
 
 
 class WakeListener:
