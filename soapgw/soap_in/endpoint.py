@@ -2,8 +2,11 @@
 
 One pass per message: read (size-limited) -> parse safely -> find version and operation by the
 first Body child -> headers (chargeBoxIdentity, WS-Addressing, mustUnderstand) -> lenient
-schema reading -> spyne -> core, inside one database transaction that also journals the
-request and the reply. Every failure becomes a SOAP Fault with an OCPP subcode.
+schema reading, which also builds the request object -> core, inside one database transaction
+that also journals the request and the reply -> the reply written from the definitions.
+spyne defines the services (and the WSDLs) but no longer reads or writes messages here: its
+per-message machinery was the largest cost of a message (tests/test_direct_codec.py holds the
+reader and writer equal to it). Every failure becomes a SOAP Fault with an OCPP subcode.
 """
 from __future__ import annotations
 
@@ -29,6 +32,7 @@ from soapgw.soap.addressing import is_unqualified_addressing, reply_headers
 from soapgw.soap.envelope import CONTENT_TYPES, Envelope, build_envelope, is_true, parse_envelope
 from soapgw.soap.faults import SoapFault, fault_envelope
 from soapgw.soap.reader import read_request
+from soapgw.soap.reply_writer import write_reply
 from soapgw.soap.schema.base import Operation
 from soapgw.soap_in.credentials import ForwardingCheck, presented_credentials, redact
 from soapgw.soap_in.versions import (INBOUND, UNSUPPORTED, InboundVersion,
@@ -65,25 +69,11 @@ class Exchange:
     operation: Operation | None = None
     credentials: Presented | None = None
     http_headers: list = field(default_factory=list)  # extra reply headers (WWW-Authenticate)
+    request: object = None  # the request object the lenient reader built
 
     @property
     def ocpp_version(self) -> str | None:
         return self.version.service.ocpp_version if self.version else None
-
-
-class Invocation:
-    """Handed to the spyne service method (``ctx.udc``): runs the request, already mapped to
-    its core message, in the core."""
-
-    def __init__(self, db: Connection, central_system: CentralSystem, call: StationCall,
-                 version: InboundVersion, core_request):
-        self.db, self.central_system, self.call, self.version = db, central_system, call, version
-        self.core_request = core_request
-        self.error: Exception | None = None
-
-    def invoke(self, operation: Operation, request):
-        core_response = self.central_system.process(self.db, self.call, self.core_request)
-        return self.version.mapping.response_from_core(operation, core_response)
 
 
 class CentralSystemEndpoint:
@@ -174,9 +164,8 @@ class CentralSystemEndpoint:
             self.forwarding.check(environ)  # a local proxy that is not trusted: refuse
             # Read and map before taking the write lock; a decision message may be asked of
             # an outside advisor (an upstream central system ...), never while holding it.
-            request = exchange.version.runner.prepare(envelope)
-            core_request = exchange.version.mapping.request_to_core(
-                exchange.operation, exchange.version.runner.request_of(request))
+            version, operation = exchange.version, exchange.operation
+            core_request = version.mapping.request_to_core(operation, exchange.request)
             if self.central_system.wants_advice(call):
                 call.advice = self._advice(call, core_request)
         except (OcppError, SoapLevelFault) as problem:
@@ -184,10 +173,12 @@ class CentralSystemEndpoint:
         try:
             with self.write_lock, self.engine.begin() as db:
                 try:
-                    udc = Invocation(db, self.central_system, call, exchange.version,
-                                     core_request)
-                    response = exchange.version.runner.complete(request, udc)
-                    action = exchange.operation.output_action
+                    core_response = self.central_system.process(db, call, core_request)
+                    response = write_reply(
+                        version.mapping.response_from_core(operation, core_response),
+                        operation.response, operation.response_element,
+                        version.service.namespace)
+                    action = operation.output_action
                     body = build_envelope(exchange.soap_version,
                                           reply_headers(action, exchange.addressing.message_id,
                                                         exchange.addressing.reply_to),
@@ -296,6 +287,7 @@ class CentralSystemEndpoint:
         elif action != exchange.operation.input_action:
             call.quirk("wsa-action-mismatch", f"wsa:Action {action!r} with a {name} body")
         reading = read_request(body, exchange.operation, namespace)
+        exchange.request = reading.value
         for quirk in reading.quirks:
             call.quirk(quirk.code, f"{exchange.operation.name}: {quirk.detail}")
         return call
