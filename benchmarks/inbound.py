@@ -469,15 +469,16 @@ class _Phases:
 
         from soapgw.app import PathDispatcher
         from soapgw.core import central_system
-        from soapgw.soap.spyne_service import SpyneRunner
+        from soapgw.soap.mapping import cs15, cs16
         from soapgw.soap_in import endpoint
         self.wrap(PathDispatcher, "__call__", "total")
         self.wrap(endpoint.CentralSystemEndpoint, "_station_call", "read")
         self.wrap(endpoint, "parse_envelope", "read")
         self.wrap(endpoint, "read_addressing", "read")
-        self.wrap(SpyneRunner, "prepare", "spyne")
-        self.wrap(SpyneRunner, "complete", "spyne")
-        self.wrap(endpoint.Invocation, "invoke", "mapping")
+        self.wrap(endpoint, "write_reply", "write")
+        for mapping in (cs15, cs16):
+            self.wrap(mapping, "request_to_core", "mapping")
+            self.wrap(mapping, "response_from_core", "mapping")
         self.wrap(central_system.CentralSystem, "process", "core")
         self.wrap(central_system, "admit", "admit")
         from soapgw.core import registration
@@ -519,9 +520,9 @@ class _Phases:
 
 
 BREAKDOWN_COLUMNS = (
-    ("read", "parse+WS-A+headers+lenient reader"),
-    ("spyne", "spyne deserialise/dispatch/serialise"),
-    ("mapping", "spyne objects <-> core messages"),
+    ("read", "parse+WS-A+headers+lenient reader (which builds the request object)"),
+    ("write", "the reply body element written from the definitions"),
+    ("mapping", "request/response objects <-> core messages"),
     ("admit", "admit() less callback: UPDATE charge_box RETURNING (incl. BEGIN)"),
     ("callback", "admit(): learning and judging the wsa:From callback address"),
     ("handler", "the action's handler"),
@@ -565,12 +566,10 @@ def breakdown_in_process(args, directory: Path) -> None:
         t = {k: v / counts[operation] * 1e6 for k, v in totals[operation].items()}
         core = t.get("core", 0.0)
         derived = dict(t)
-        derived["spyne"] = t.get("spyne", 0) - t.get("mapping", 0)
-        derived["mapping"] = t.get("mapping", 0) - core
         derived["core other"] = core - t.get("admit", 0) - t.get("handler", 0)
         derived["admit"] = t.get("admit", 0) - t.get("callback", 0)
-        derived["commit etc."] = t["total"] - sum(t.get(k, 0) for k in ("read", "spyne",
-                                                                        "reply", "journal"))
+        derived["commit etc."] = t["total"] - core - sum(
+            t.get(k, 0) for k in ("read", "write", "mapping", "reply", "journal"))
         sql_time = t.get("sqlite3 execute", 0) + t.get("sqlite3 commit", 0)
         per_message = len(statements[operation]) / args.batch + 1  # + COMMIT
         cells = "".join(f"{derived.get(label, 0):>10.0f}" for label, _ in BREAKDOWN_COLUMNS)

@@ -17,7 +17,8 @@ For each server (a fresh SQLite file in a temporary instance directory, a regist
    on a new connection every 0.2 s. Prints the Heartbeats' p50/p99 latency and failures
    against the goal (p99 under 1 s, no legitimate failure).
 
-Servers: ``soapgw`` (``soapgw serve`` of this tree, whatever its default is), and the WSGI
+Servers: ``soapgw`` (``soapgw serve`` of this tree, whatever its default is), ``soapgw-sync``
+(``soapgw serve --sync``), and the WSGI
 app (``soapgw.app:create_app``) under gunicorn sync (soapgw serve before issue 14), gunicorn
 gthread, gunicorn gevent, granian and waitress when installed. Only ``soapgw`` runs the helper
 processes; the Heartbeat path needs none. Every loop is bounded in count and time. Not a
@@ -102,12 +103,12 @@ class Server:
             if done.returncode != 0:
                 raise SystemExit(f"soapgw {' '.join(args)} failed: {done.stderr.decode()}")
         self.port = free_port()
-        if kind in ("soapgw", "soapgw-buffered"):
+        if kind in ("soapgw", "soapgw-sync"):
             command = [*soapgw, "serve", "--port", str(self.port), "--workers", str(workers)]
-            if kind == "soapgw-buffered":
-                command.append("--buffered")
-                if ui_workers is not None:
-                    command += ["--ui-workers", str(ui_workers)]
+            if kind == "soapgw-sync":
+                command.append("--sync")
+            elif ui_workers is not None:
+                command += ["--ui-workers", str(ui_workers)]
         else:
             command = app_servers(self.port, workers)[kind]
         self.log_path = Path(self.dir.name) / "server.log"
@@ -324,7 +325,7 @@ def measure(kind: str, args) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    kinds = ["soapgw-buffered", "soapgw", *app_servers(0, 1)]
+    kinds = ["soapgw", "soapgw-sync", *app_servers(0, 1)]
     parser.add_argument("--server", action="append", choices=kinds,
                         help="a server to measure (repeatable; default: every available one,"
                              " unless --tree is given)")
@@ -344,7 +345,7 @@ def main() -> None:
                         help="also soapgw serve of this checkout (e.g. a worktree of main)")
     args = parser.parse_args()
     available = {k for k, command in app_servers(0, 1).items() if command} | {"soapgw",
-                                                                                "soapgw-buffered"}
+                                                                                "soapgw-sync"}
     chosen = [k for k in (args.server or ([] if args.tree else kinds)) if k in available]
     chosen += [f"soapgw@{tree.resolve()}" for tree in args.tree]
     print(f"servers: {', '.join(chosen)}; not installed: "

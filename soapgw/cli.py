@@ -37,12 +37,12 @@ def _at_least(minimum: int):
 # --- commands --------------------------------------------------------------------------------
 def cmd_serve(settings: Settings, args) -> int:
     from soapgw.server import serve
-    if args.ui_workers is not None and not args.buffered:
-        raise CliError("--ui-workers needs --buffered (the sync workers serve everything)",
-                       EXIT_USAGE)
+    if args.ui_workers is not None and args.sync:
+        raise CliError("--ui-workers does not go with --sync (the sync workers serve "
+                       "everything)", EXIT_USAGE)
     upgrade(make_engine(settings.database_url))
     serve(settings, host=args.host, port=args.port, workers=args.workers,
-          ui_workers=1 if args.ui_workers is None else args.ui_workers, buffered=args.buffered,
+          ui_workers=1 if args.ui_workers is None else args.ui_workers, buffered=not args.sync,
           stream_port=args.port + 1 if args.stream_port is None else args.stream_port)
     return 0
 
@@ -167,15 +167,20 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
     serve.add_argument("--workers", type=_at_least(1), default=2,
-                       help="worker processes (with --buffered: those serving the stations, "
-                            "/services/; default 2)")
-    serve.add_argument("--buffered", action="store_true",
-                       help="read each request whole before a worker thread runs it (slow "
-                            "clients hold no worker) and serve the web UI and the API in "
+                       help="processes serving the stations, /services/ (with --sync: "
+                            "serving everything; default 2)")
+    modes = serve.add_mutually_exclusive_group()
+    modes.add_argument("--buffered", action="store_true",
+                       help="the default: each request is read whole before a worker thread "
+                            "runs it (slow clients hold no worker), messages arriving together "
+                            "share a database transaction, and the web UI and the API have "
                             "processes of their own, on the same port")
+    modes.add_argument("--sync", action="store_true",
+                       help="gunicorn's sync workers instead, one request at a time per "
+                            "process, everything in one pool (soapgw before 2026-12)")
     serve.add_argument("--ui-workers", type=_at_least(0), default=None,
-                       help="with --buffered: processes serving the web UI and the API "
-                            "(default 1; 0: the stations' processes serve them too)")
+                       help="processes serving the web UI and the API (default 1; 0: the "
+                            "stations' processes serve them too)")
     serve.add_argument("--stream-port", type=int, default=None,
                        help="port of the live event stream (default: --port + 1; 0: none)")
     serve.set_defaults(handler=cmd_serve)

@@ -1,6 +1,6 @@
-"""``soapgw serve``: gunicorn in the foreground (sync workers, or with ``--buffered`` two pools
-of workers reading requests whole on one port: stations' /services/ and the web UI with the
-API, see soapgw.server_worker), with the gateway's helper
+"""``soapgw serve``: gunicorn in the foreground (two pools of workers reading requests whole
+on one port: stations' /services/ and the web UI with the API, see soapgw.server_worker; or
+with ``--sync`` gunicorn's sync workers for everything), with the gateway's helper
 processes beside them (``soapgw housekeep``, and ``soapgw bridge`` when SOAPGW_UPSTREAM_URL
 is set); SIGTERM stops it all cleanly."""
 from __future__ import annotations
@@ -154,11 +154,11 @@ THREADS = 4
 
 
 def serve(settings: Settings, host: str, port: int, workers: int,
-          stream_port: int | None = None, ui_workers: int = 1, buffered: bool = False) -> None:
-    """``workers`` gunicorn sync processes for everything; or (``buffered``) ``workers``
-    processes for the stations (/services/) that read each request whole before a thread
-    runs it, and ``ui_workers`` for the web UI and the API (0: one pool for all), on one
-    port. Beside them housekeeping, the webhook dispatcher, the OCPP-J bridge (when
+          stream_port: int | None = None, ui_workers: int = 1, buffered: bool = True) -> None:
+    """``workers`` processes for the stations (/services/) that read each request whole
+    before a thread runs it, and ``ui_workers`` for the web UI and the API (0: one pool for
+    all), on one port; or (not ``buffered``) ``workers`` gunicorn sync processes for
+    everything. Beside them housekeeping, the webhook dispatcher, the OCPP-J bridge (when
     configured) and (``stream_port``) the event stream server."""
     problem = local_proxy_problem(settings, host)
     if problem:

@@ -10,7 +10,6 @@ reader and writer equal to it). Every failure becomes a SOAP Fault with an OCPP 
 """
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -39,6 +38,7 @@ from soapgw.soap_in.versions import (INBOUND, UNSUPPORTED, InboundVersion,
                                     by_charge_point_namespace)
 from soapgw.soap_in.wsdl_documents import PATHS, SERVICE_PATH, WsdlDocuments
 from soapgw.store import journal
+from soapgw.store.group_commit import GroupCommit
 from soapgw.store.journal import JournalRecord
 from soapgw.store.database import READ_ONLY
 from soapgw.store.models import ChargeBox
@@ -87,8 +87,9 @@ class CentralSystemEndpoint:
         self.engine = engine
         self.read_engine = engine.execution_options(**{READ_ONLY: True})  # no write lock
         self.central_system = central_system
-        # Queues this process's writers ahead of the database (see store.database.writer_lock).
-        self.write_lock = write_lock if write_lock is not None else contextlib.nullcontext()
+        # Messages of this process's threads share write transactions; the write lock queues
+        # the process's writers ahead of the database (see store.database.writer_lock).
+        self.transactions = GroupCommit(engine, write_lock)
         # Told after each station message is committed (the bridge's wake-up bell).
         self.committed = committed or (lambda: None)
         self.wsdl = WsdlDocuments(settings.public_url)
@@ -170,26 +171,29 @@ class CentralSystemEndpoint:
                 call.advice = self._advice(call, core_request)
         except (OcppError, SoapLevelFault) as problem:
             return self._refuse(exchange, problem, started)
+
+        def unit(db: Connection) -> tuple[int, bytes, str]:
+            try:
+                core_response = self.central_system.process(db, call, core_request)
+                response = write_reply(
+                    version.mapping.response_from_core(operation, core_response),
+                    operation.response, operation.response_element, version.service.namespace)
+                action = operation.output_action
+                body = build_envelope(exchange.soap_version,
+                                      reply_headers(action, exchange.addressing.message_id,
+                                                    exchange.addressing.reply_to),
+                                      response)
+                status, fault_code = 200, None
+            except StationRefused:
+                raise  # rolled back (to its savepoint): a refused message changes nothing
+            except OcppError as error:
+                status, body, fault_code = self._fault(exchange, error)
+                action = FAULT_ACTION
+            self._journal(db, exchange, status, body, action, fault_code, started)
+            return status, body, action
+
         try:
-            with self.write_lock, self.engine.begin() as db:
-                try:
-                    core_response = self.central_system.process(db, call, core_request)
-                    response = write_reply(
-                        version.mapping.response_from_core(operation, core_response),
-                        operation.response, operation.response_element,
-                        version.service.namespace)
-                    action = operation.output_action
-                    body = build_envelope(exchange.soap_version,
-                                          reply_headers(action, exchange.addressing.message_id,
-                                                        exchange.addressing.reply_to),
-                                          response)
-                    status, fault_code = 200, None
-                except StationRefused:
-                    raise  # rolled back below: a refused message changes nothing
-                except OcppError as error:
-                    status, body, fault_code = self._fault(exchange, error)
-                    action = FAULT_ACTION
-                self._journal(db, exchange, status, body, action, fault_code, started)
+            status, body, action = self.transactions.run(unit)
             self.committed()
             return status, body, action
         except StationRefused as refusal:
@@ -344,8 +348,8 @@ class CentralSystemEndpoint:
         fault_status, body, code = self._fault(exchange, problem)
         status = status or fault_status
         try:
-            with self.write_lock, self.engine.begin() as db:
-                self._journal(db, exchange, status, body, FAULT_ACTION, code, started)
+            self.transactions.run(lambda db: self._journal(db, exchange, status, body,
+                                                           FAULT_ACTION, code, started))
         except Exception:  # noqa: BLE001  (the database is down: still answer the station)
             log.exception("could not journal a fault for %s", exchange.charge_box_id)
         return status, body, FAULT_ACTION
@@ -362,11 +366,13 @@ class CentralSystemEndpoint:
         if verdict.asks_for_credentials:
             exchange.http_headers.append(("WWW-Authenticate",
                                           'Basic realm="soapgw", charset="UTF-8"'))
+        def unit(db: Connection) -> None:
+            self._journal(db, exchange, status, body, FAULT_ACTION, code, started)
+            record_auth_refusal(db, refusal, exchange.operation and exchange.operation.name,
+                                exchange.peer, now())
+
         try:
-            with self.write_lock, self.engine.begin() as db:
-                self._journal(db, exchange, status, body, FAULT_ACTION, code, started)
-                record_auth_refusal(db, refusal, exchange.operation and exchange.operation.name,
-                                    exchange.peer, now())
+            self.transactions.run(unit)
         except Exception:  # noqa: BLE001  (the database is down: still answer the station)
             log.exception("could not record a refusal for %s", exchange.charge_box_id)
         return status, body, FAULT_ACTION
