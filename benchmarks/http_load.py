@@ -30,6 +30,7 @@ if str(ROOT) not in sys.path:
 from lxml import etree  # noqa: E402
 
 from soapgw.soap.envelope import _PARSER  # noqa: E402  (the gateway's safe parser)
+from soapgw.server import THREADS  # noqa: E402  (soapgw serve's threads per worker)
 
 SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
 WSA = "http://www.w3.org/2005/08/addressing"
@@ -233,9 +234,11 @@ def soapgw_command(tree: Path = ROOT) -> list[str]:
     return [sys.executable, "-m", main]
 
 
-# What soapgw/server.py gives gunicorn by default (sync workers: soapgw.server_worker.SyncWorker
-# is gunicorn's sync worker with SOAP faults for unframeable requests), for the baseline app.
-BASELINE_GUNICORN = ("--worker-class", "sync", "--timeout", "60", "--graceful-timeout", "10",
+# What soapgw/server.py gives gunicorn by default, for the baseline app: its buffered threaded
+# worker (requests read whole in the event loop, THREADS threads; without a UI pool the worker
+# serves every path), timeout 60, graceful timeout 10, keep-alive 5.
+BASELINE_GUNICORN = ("--worker-class", "soapgw.server_worker.GatewayWorker", "--threads",
+                     str(THREADS), "--timeout", "60", "--graceful-timeout", "10",
                      "--keep-alive", "5", "--no-control-socket")
 BASELINE_APP = "http_load:baseline_app"  # with --chdir benchmarks
 
@@ -252,11 +255,12 @@ class Server:
     """A gunicorn server in a subprocess on 127.0.0.1: ``soapgw serve`` with its own fresh
     SQLite file, or (``baseline=True``) the raw baseline app with the same gunicorn settings.
     ``tree``: ``soapgw serve`` of that checkout (its code, PYTHONPATH and working directory;
-    stations and tags registered with its code) instead of this one. Stopped at exit."""
+    stations and tags registered with its code) instead of this one; ``serve_args``: more
+    options of ``soapgw serve``. Stopped at exit."""
 
     def __init__(self, directory: Path, workers: int, stations: list[str], tags: list[str],
                  baseline: bool = False, database_url: str | None = None,
-                 tree: Path | None = None):
+                 tree: Path | None = None, serve_args: tuple[str, ...] = ()):
         self.directory = directory
         directory.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
@@ -277,7 +281,7 @@ class Server:
             else:
                 register_in_tree(tree, env, stations, tags)
             command = [*soapgw_command(root), "serve", "--host", "127.0.0.1", "--port",
-                       str(self.port), "--workers", str(workers)]
+                       str(self.port), "--workers", str(workers), *serve_args]
         self.name = ("gunicorn (baseline app)" if baseline
                      else "soapgw serve" + (f" of {tree}" if tree else ""))
         self.log_path = directory / "server.log"

@@ -41,6 +41,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import shutil
 import signal
 import statistics
@@ -109,7 +110,8 @@ def check(result: dict, clients: int, journaled: bool) -> list[str]:
 def run_server(key: str, args, directory: Path, stations, tags) -> dict:
     """One server, started anew: a warm-up, then each scenario measured."""
     server = Server(directory, args.workers, stations, tags, baseline=key == "raw",
-                    tree=args.against if key == "against" else None)
+                    tree=args.against if key == "against" else None,
+                    serve_args=tuple(shlex.split(args.this_args)) if key == "this" else ())
     results = {}
     try:
         def load(scenario: str, seconds: float) -> dict:
@@ -219,6 +221,8 @@ def main(argv=None) -> int:
     parser.add_argument("--workers", type=int, default=2,
                         help="soapgw serve --workers and the raw handler's (default 2, soapgw "
                              "serve's default)")
+    parser.add_argument("--this-args", default="", metavar="OPTIONS",
+                        help="more soapgw serve options for this checkout, e.g. '--sync'")
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--stations", type=int, default=500,
                         help="registered stations (and tags), at least one per client")
@@ -254,12 +258,12 @@ def main(argv=None) -> int:
     print(f"soapgw throughput side by side: Python {sys.version.split()[0]}, gunicorn "
           f"{gunicorn.__version__}, {os.cpu_count()} CPUs, load average "
           f"{' '.join(f'{x:.2f}' for x in load_start)} at the start")
-    print(f"  this checkout: {ROOT} ({revision(ROOT)}): soapgw serve --workers {args.workers}")
+    print(f"  this checkout: {ROOT} ({revision(ROOT)}): soapgw serve --workers {args.workers}"
+          + (f" {args.this_args}" if args.this_args else ""))
     print(f"  against: {args.against} ({revision(args.against)}): soapgw serve --workers "
           f"{args.workers}, its own code and schema")
     print(f"  raw lxml handler: gunicorn --workers {args.workers} {' '.join(BASELINE_GUNICORN)}"
-          " http_load:baseline_app (soapgw serve's default settings: sync workers, timeout "
-          "60, graceful timeout 10, keep-alive 5)")
+          " http_load:baseline_app (soapgw serve's default settings)")
     print(f"  load: wrk, {args.wrk_threads} thread(s), {args.clients} clients, every request "
           f"with Connection: close; {args.stations} stations and tags registered; "
           f"{args.seconds:g} s per scenario after a {args.warmup:g} s warm-up; fresh SQLite "
