@@ -67,10 +67,12 @@ class _Check:
 
 
 def _exact(value) -> str:
-    """xs:dateTime in UTC keeping every microsecond the station sent (stored as sent)."""
-    if value.microsecond:
-        return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+    """xs:dateTime in UTC keeping every microsecond the station sent (stored as sent).
+
+    Formatted by hand: strftime's ``%Y`` writes the year 1 as ``1``, no xs:dateTime."""
+    text = (f"{value.year:04d}-{value.month:02d}-{value.day:02d}T{value.hour:02d}:"
+            f"{value.minute:02d}:{value.second:02d}")
+    return f"{text}.{value.microsecond:06d}Z" if value.microsecond else f"{text}Z"
 
 
 @dataclass(frozen=True)
