@@ -34,7 +34,11 @@ def parse_timestamp(text: str) -> tuple[datetime, bool]:
         sign = 1 if zone[0] == "+" else -1
         digits = zone[1:].replace(":", "")
         offset = sign * (int(digits[:2]) * 60 + int(digits[2:]))
-        value -= timedelta(minutes=offset)
+        try:
+            value -= timedelta(minutes=offset)
+        except OverflowError:  # 0001-01-01T00:00:00+01:00 is in the year 0 in UTC
+            raise TimestampError(f"{text.strip()!r} is out of the range of dates in UTC"
+                                 ) from None
     return value, zone is not None
 
 

@@ -67,10 +67,12 @@ class _Check:
 
 
 def _exact(value) -> str:
-    """xs:dateTime in UTC keeping every microsecond the station sent (stored as sent)."""
-    if value.microsecond:
-        return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+    """xs:dateTime in UTC keeping every microsecond the station sent (stored as sent).
+
+    Formatted by hand: strftime's ``%Y`` writes the year 1 as ``1``, no xs:dateTime."""
+    text = (f"{value.year:04d}-{value.month:02d}-{value.day:02d}T{value.hour:02d}:"
+            f"{value.minute:02d}:{value.second:02d}")
+    return f"{text}.{value.microsecond:06d}Z" if value.microsecond else f"{text}Z"
 
 
 @dataclass(frozen=True)
@@ -308,6 +310,14 @@ def _set(values: dict, name: str, repeated: bool, value) -> None:
 def _read_simple_content(element, complex_type, reading: Reading, path: str) -> RequestObject:
     """Elements with text and attributes (the OCPP 1.5 meter ``value``)."""
     _drop_type_substitution(element, path, reading)
+    for child in list(element):
+        # No element belongs in simple content (the reading is the text before it). spyne
+        # would read one named like an attribute as that attribute, one named ``value`` as
+        # the reading (None when empty, a crash when not): removed, like unknown elements.
+        if isinstance(child.tag, str):
+            reading.quirk("unknown-element", f"{path}: element "
+                                             f"{etree.QName(child).localname!r} in a value ignored")
+            element.remove(child)
     if element.text and element.text.strip() != element.text:
         element.text = element.text.strip()
     text_field, text_kind, kinds = _simple_content_kinds(complex_type)
