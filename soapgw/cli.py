@@ -36,13 +36,15 @@ def _at_least(minimum: int):
 
 # --- commands --------------------------------------------------------------------------------
 def cmd_serve(settings: Settings, args) -> int:
-    from soapgw.server import serve
-    if args.ui_workers is not None and args.sync:
-        raise CliError("--ui-workers does not go with --sync (the sync workers serve "
-                       "everything)", EXIT_USAGE)
+    from soapgw.server import THREADS, serve
+    for option, value in (("--ui-workers", args.ui_workers), ("--threads", args.threads)):
+        if value is not None and args.sync:
+            raise CliError(f"{option} does not go with --sync (the sync workers serve "
+                           "everything, one request at a time)", EXIT_USAGE)
     upgrade(make_engine(settings.database_url))
     serve(settings, host=args.host, port=args.port, workers=args.workers,
           ui_workers=1 if args.ui_workers is None else args.ui_workers, buffered=not args.sync,
+          threads=args.threads or THREADS,
           stream_port=args.port + 1 if args.stream_port is None else args.stream_port)
     return 0
 
@@ -181,6 +183,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--ui-workers", type=_at_least(0), default=None,
                        help="processes serving the web UI and the API (default 1; 0: the "
                             "stations' processes serve them too)")
+    serve.add_argument("--threads", type=_at_least(1), default=None,
+                       help="threads per worker process (default 4, soapgw.server.THREADS)")
     serve.add_argument("--stream-port", type=int, default=None,
                        help="port of the live event stream (default: --port + 1; 0: none)")
     serve.set_defaults(handler=cmd_serve)

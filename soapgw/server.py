@@ -154,7 +154,8 @@ THREADS = 4
 
 
 def serve(settings: Settings, host: str, port: int, workers: int,
-          stream_port: int | None = None, ui_workers: int = 1, buffered: bool = True) -> None:
+          stream_port: int | None = None, ui_workers: int = 1, buffered: bool = True,
+          threads: int = THREADS) -> None:
     """``workers`` processes for the stations (/services/) that read each request whole
     before a thread runs it, and ``ui_workers`` for the web UI and the API (0: one pool for
     all), on one port; or (not ``buffered``) ``workers`` gunicorn sync processes for
@@ -177,7 +178,7 @@ def serve(settings: Settings, host: str, port: int, workers: int,
         pools = Pools(ui_workers)
         workers_options = {"workers": workers + ui_workers, "pre_fork": pools.assign,
                            "worker_class": "soapgw.server_worker.GatewayWorker",
-                           "threads": THREADS}
+                           "threads": threads}
     else:
         workers_options = {"workers": workers,
                            "worker_class": "soapgw.server_worker.SyncWorker"}

@@ -25,6 +25,7 @@ from gunicorn.workers import sync
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
 from soapgw.request_framing import RequestBuffer
+from soapgw.station_http import StationRequest, close_promptly, respond, station_request
 
 SERVICES = "/services/"
 HEAD_LIMIT = 64 * 1024
@@ -203,6 +204,16 @@ class GatewayWorker(FramingErrors, ThreadWorker):
     def dispatch(self, conn: TConn, state: Reading) -> None:
         self.forget(conn)
         conn.sock.setblocking(True)
+        head = state.buffer.head
+        if (head is not None and head.method == "POST" and head.path.startswith(SERVICES)
+                and head.length is not None and not head.expects_continue):
+            request = station_request(bytes(state.buffer.data), head.end, head.length,
+                                      conn.client, conn.server)
+            if request is not None:  # a plain station message: no gunicorn objects
+                conn.station_request = request
+                conn.request_read = True
+                self.enqueue_req(conn)
+                return
         conn.parser = http.get_parser(self.cfg, conn.sock, conn.client)
         conn.parser.unreader.unread(state.buffer.without_expect_continue())
         conn.initialized = conn.data_ready = conn.request_read = True
@@ -218,6 +229,63 @@ class GatewayWorker(FramingErrors, ThreadWorker):
             return
         self.nr_conns -= 1
         conn.close()  # this process's descriptor; the UI worker has its own
+
+    # ---- serving, in the threads
+    def handle(self, conn):
+        request = getattr(conn, "station_request", None)
+        if request is None:
+            keep = super().handle(conn)
+        else:
+            conn.station_request = None
+            keep = self.serve_station(conn, request)
+        if keep is False:
+            # gunicorn would close in the event loop, lingering until the client's FIN (up
+            # to 2 s, with every other connection of the process waiting): closed here, now
+            close_promptly(conn.sock)
+            conn.closed_here = True
+        return keep
+
+    def serve_station(self, conn: TConn, request: StationRequest) -> bool:
+        """A plain station message (soapgw.station_http); whether the connection stays."""
+        self.nr += 1
+        if self.nr >= self.max_requests and self.alive:
+            self.log.info("Autorestarting worker after current request.")
+            self.alive = False
+        keep = (request.keep_alive and self.alive and self.cfg.keepalive > 0
+                and len(self.keepalived_conns) < self.max_keepalived)
+        try:
+            respond(self.wsgi, request, conn.sock, keep)
+        except OSError:  # the station is gone
+            return False
+        except Exception:  # noqa: BLE001  (the app answers every message itself: a bug)
+            self.log.exception("Error handling a station request")
+            try:
+                conn.sock.sendall(b"HTTP/1.1 500 Internal Server Error\r\nConnection: close"
+                                  b"\r\nContent-Length: 0\r\n\r\n")
+            except OSError:
+                pass
+            return False
+        if keep:
+            conn.parser = None  # the next request is read in the event loop, from scratch
+            conn.leftover = request.leftover
+        return keep
+
+    def finish_request(self, conn, fs):
+        if getattr(conn, "closed_here", False):
+            self.nr_conns -= 1
+            return
+        leftover = getattr(conn, "leftover", None)
+        if leftover is None or fs.cancelled():
+            return super().finish_request(conn, fs)
+        conn.leftover = None
+        if leftover:  # the station sent its next request already
+            self.read_request(conn, leftover)
+            return
+        conn.sock.setblocking(False)
+        conn.set_timeout()
+        self.keepalived_conns.append(conn)
+        self.poller.register(conn.sock, selectors.EVENT_READ,
+                             partial(self.on_client_socket_readable, conn))
 
     def forget(self, conn: TConn) -> None:
         del self.reading[conn]

@@ -64,6 +64,7 @@ def test_hundreds_of_chargeboxes_in_one_call(env):
     (["tag", "add", "T" * 21], "IDTAG: 'TTTTTTTTTTTTTTTTTTTTT': the id tag is longer than 20"),
     (["chargebox", "add", "CB\x01"], "ID: 'CB\\x01': the charge point id contains control"),
     (["serve", "--sync", "--ui-workers", "1"], "--ui-workers does not go with --sync"),
+    (["serve", "--sync", "--threads", "2"], "--threads does not go with --sync"),
 ])
 def test_bad_arguments_exit_2_with_one_line(env, args, message):
     result = soapgw_command(*args, env=env)

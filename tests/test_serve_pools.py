@@ -122,3 +122,71 @@ def test_the_web_ui_and_the_stations_are_served_by_different_processes(served):
     assert ui[0] == 200 and station[0] == 200 and api[0] == 401
     assert len(ui[1]) == len(station[1]) == len(api[1]) == 1, (ui, station, api)
     assert ui[1] == api[1] and ui[1] != station[1]
+
+
+def read_answer(sock: socket.socket) -> bytes:
+    """One HTTP answer (head and Content-Length body) from a kept-alive connection."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += sock.recv(65536) or b"!"
+        assert not data.endswith(b"!"), data
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = int(next(line.split(b":")[1] for line in head.split(b"\r\n")
+                      if line.lower().startswith(b"content-length:")))
+    while len(body) < length:
+        body += sock.recv(65536)
+    return head + b"\r\n\r\n" + body[:length]
+
+
+def test_station_messages_kept_alive_and_pipelined(served):
+    """The stations' short path (soapgw.station_http) keeps HTTP/1.1 connections, answers
+    pipelined requests in order, and closes when the station asks for it."""
+    with socket.create_connection(("127.0.0.1", served), timeout=10) as sock:
+        sock.sendall(HEAD + HEARTBEAT)
+        first = read_answer(sock)
+        assert first.startswith(b"HTTP/1.1 200") and b"Connection: keep-alive" in first
+        sock.sendall((HEAD + HEARTBEAT) * 2)  # two at once
+        answers = [read_answer(sock), read_answer(sock)]
+        assert all(a.startswith(b"HTTP/1.1 200") and b"heartbeatResponse" in a
+                   for a in answers)
+        closing = HEAD.replace(b"\r\n\r\n", b"\r\nConnection: close\r\n\r\n", 1) + HEARTBEAT
+        sock.sendall(closing)
+        last = read_answer(sock)
+        assert b"Connection: close" in last
+        assert sock.recv(1) == b""  # closed by the server
+
+
+def test_a_client_that_never_closes_stalls_nobody(served):
+    """A station that sends 'Connection: close' and then neither reads nor closes: gunicorn
+    lingered for its FIN in the event loop, up to 2 s per such connection, while every
+    other connection of the process waited."""
+    closing = HEAD.replace(b"\r\n\r\n", b"\r\nConnection: close\r\n\r\n", 1) + HEARTBEAT
+    silent = []
+    try:
+        for _ in range(10):
+            sock = socket.create_connection(("127.0.0.1", served), timeout=5)
+            sock.sendall(closing)
+            silent.append(sock)
+        started = time.monotonic()
+        for _ in range(5):
+            assert heartbeat(served).startswith(b"HTTP/1.1 200")
+        assert time.monotonic() - started < 2.0
+    finally:
+        for sock in silent:
+            sock.close()
+
+
+def test_odd_station_requests_still_go_gunicorns_way(served):
+    """Not plain (a header name with an underscore, chunked framing): served by gunicorn's
+    parser as before, which answers the chunked one and drops the odd header."""
+    chunked = (f"POST {SERVICE_PATH} HTTP/1.1\r\nHost: x\r\nContent-Type: {CONTENT_TYPE}\r\n"
+               "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n").encode()
+    chunked += f"{len(HEARTBEAT):x}\r\n".encode() + HEARTBEAT + b"\r\n0\r\n\r\n"
+    underscore = HEAD.replace(b"\r\n\r\n", b"\r\nX_Odd: 1\r\nConnection: close\r\n\r\n", 1)
+    for request in (chunked, underscore + HEARTBEAT):
+        with socket.create_connection(("127.0.0.1", served), timeout=10) as sock:
+            sock.sendall(request)
+            answer = b""
+            while chunk := sock.recv(65536):
+                answer += chunk
+        assert answer.startswith(b"HTTP/1.1 200") and b"heartbeatResponse" in answer, answer
