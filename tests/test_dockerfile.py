@@ -45,7 +45,7 @@ def test_dockerfile_command_serves_with_its_environment(tmp_path):
             try:
                 if requests.get(f"http://127.0.0.1:{port}/health", timeout=1).ok:
                     break
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or its UI worker boots
                 time.sleep(0.1)
         wsdl = requests.get(f"http://127.0.0.1:{port}/services/CentralSystemService?wsdl",
                             timeout=5)
