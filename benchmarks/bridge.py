@@ -210,7 +210,8 @@ def bench_connect_and_latency(args, csms: Csms) -> None:
     idle.wait(10)
 
     port = free_port()
-    server = subprocess.Popen([str(BIN), "serve", "--port", str(port), "--workers", "2"],
+    server = subprocess.Popen([str(BIN), "serve", "--port", str(port), "--workers", "2",
+                               *SERVE_ARGS],
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -307,12 +308,18 @@ def bench_replay(args, csms: Csms) -> None:
         bridge.wait(30)
 
 
+SERVE_ARGS: list[str] = []  # --serve-args
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--stations", type=int, default=1000)
     parser.add_argument("--messages", type=int, default=500)
     parser.add_argument("--replay", type=int, default=10_000)
+    parser.add_argument("--serve-args", default="",
+                        help="more soapgw serve options, e.g. '--sync'")
     args = parser.parse_args()
+    SERVE_ARGS[:] = args.serve_args.split()
     csms = Csms()
     csms.start()
     bench_connect_and_latency(args, csms)
