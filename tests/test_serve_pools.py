@@ -124,36 +124,36 @@ def test_the_web_ui_and_the_stations_are_served_by_different_processes(served):
     assert ui[1] == api[1] and ui[1] != station[1]
 
 
-def read_answer(sock: socket.socket) -> bytes:
-    """One HTTP answer (head and Content-Length body) from a kept-alive connection."""
-    data = b""
-    while b"\r\n\r\n" not in data:
-        data += sock.recv(65536) or b"!"
-        assert not data.endswith(b"!"), data
-    head, _, body = data.partition(b"\r\n\r\n")
+def read_answer(stream) -> bytes:
+    """One HTTP answer (head and Content-Length body) from a kept-alive connection's stream
+    (``sock.makefile("rb")``: answers sent together may come in one segment)."""
+    head = b""
+    while not head.endswith(b"\r\n\r\n"):
+        line = stream.readline()
+        assert line, f"the server closed the connection after {head!r}"
+        head += line
     length = int(next(line.split(b":")[1] for line in head.split(b"\r\n")
                       if line.lower().startswith(b"content-length:")))
-    while len(body) < length:
-        body += sock.recv(65536)
-    return head + b"\r\n\r\n" + body[:length]
+    return head + stream.read(length)
 
 
 def test_station_messages_kept_alive_and_pipelined(served):
     """The stations' short path (soapgw.station_http) keeps HTTP/1.1 connections, answers
     pipelined requests in order, and closes when the station asks for it."""
-    with socket.create_connection(("127.0.0.1", served), timeout=10) as sock:
+    with socket.create_connection(("127.0.0.1", served), timeout=10) as sock, \
+            sock.makefile("rb") as stream:
         sock.sendall(HEAD + HEARTBEAT)
-        first = read_answer(sock)
+        first = read_answer(stream)
         assert first.startswith(b"HTTP/1.1 200") and b"Connection: keep-alive" in first
         sock.sendall((HEAD + HEARTBEAT) * 2)  # two at once
-        answers = [read_answer(sock), read_answer(sock)]
+        answers = [read_answer(stream), read_answer(stream)]
         assert all(a.startswith(b"HTTP/1.1 200") and b"heartbeatResponse" in a
                    for a in answers)
         closing = HEAD.replace(b"\r\n\r\n", b"\r\nConnection: close\r\n\r\n", 1) + HEARTBEAT
         sock.sendall(closing)
-        last = read_answer(sock)
+        last = read_answer(stream)
         assert b"Connection: close" in last
-        assert sock.recv(1) == b""  # closed by the server
+        assert stream.read(1) == b""  # closed by the server
 
 
 def test_a_client_that_never_closes_stalls_nobody(served):
