@@ -64,6 +64,7 @@ class _Check:
     problem: str | None = None  # "type" | "property" when the value breaks its type
     quirk: str | None = None  # a tolerated oddity worth recording
     message: str | None = None
+    parsed: object = None  # a datetime's parsed value (not parsed again for the object)
 
 
 def _exact(value) -> str:
@@ -126,7 +127,8 @@ def _check_simple(simple: _Simple, text: str) -> _Check:
             value, had_zone = parse_timestamp(text)
         except TimestampError as exc:
             return _Check(None, "type", message=str(exc))
-        return _Check(_exact(value), quirk=None if had_zone else "timestamp-without-zone")
+        return _Check(_exact(value), quirk=None if had_zone else "timestamp-without-zone",
+                      parsed=value)
     if simple.category == "integer":
         if not _INTEGER.match(text):
             return _Check(None, "type", message=f"{_cut(text)!r} is not an integer")
@@ -215,10 +217,9 @@ def _layout(complex_type) -> _Layout:
         empty=dict.fromkeys(complex_type._type_info))
 
 
-def _value(simple: _Simple, text: str):
-    if simple.category == "datetime":
-        return parse_timestamp(text)[0]  # the reader's own UTC text: always parses
-    return simple.convert(text)
+def _value(simple: _Simple, check: _Check):
+    """The object's value of a usable checked text (a datetime as the check parsed it)."""
+    return check.parsed if check.parsed is not None else simple.convert(check.text)
 
 
 def read_element(element: etree._Element, complex_type, namespace: str, reading: Reading,
@@ -286,7 +287,7 @@ def read_element(element: etree._Element, complex_type, namespace: str, reading:
             continue
         if check.text != text:
             child.text = check.text
-        _set(values, name, name in repeated, _value(simple, check.text))
+        _set(values, name, name in repeated, _value(simple, check))
     for name in layout.required:
         if counts.get(name, 0) == 0:
             child_path = f"{path}.{name}" if path else name
@@ -348,7 +349,7 @@ def _read_simple_content(element, complex_type, reading: Reading, path: str) -> 
         if check.problem:
             reading.quirk("invalid-value", f"{path}@{name}: {check.message}")
         # (OCPP's attributes are all enumerations: text, kept as sent like spyne keeps it)
-        values[name] = value if check.text is None else _value(simple, check.text)
+        values[name] = value if check.text is None else _value(simple, check)
     return result
 
 
