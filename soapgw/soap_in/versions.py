@@ -1,7 +1,8 @@
 """The OCPP versions the inbound endpoint serves, found by the namespace of the Body child."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cache
 from types import ModuleType
 
 from soapgw.soap.mapping import cs15 as cs15_mapping
@@ -16,10 +17,18 @@ from soapgw.soap.spyne_service import SpyneRunner
 class InboundVersion:
     service: ServiceDefinition
     mapping: ModuleType  # request_to_core(operation, request), response_from_core(...)
-    runner: SpyneRunner = field(init=False, repr=False)
 
-    def __post_init__(self):
-        object.__setattr__(self, "runner", SpyneRunner(self.service))
+    @property
+    def runner(self) -> SpyneRunner:
+        """spyne's own (de)serialisation of this version: no longer on the message path
+        (the reader and soap.reply_writer are), the reference tests/test_direct_codec.py
+        compares them with; made on first use, not in every worker."""
+        return _runner(self.service)
+
+
+@cache
+def _runner(service: ServiceDefinition) -> SpyneRunner:
+    return SpyneRunner(service)
 
 
 _VERSIONS = (InboundVersion(cs15.SERVICE, cs15_mapping),
