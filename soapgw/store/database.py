@@ -36,6 +36,7 @@ def _sqlite_engine(url, **kwargs) -> Engine:
     connect_args = kwargs.pop("connect_args", {})
     connect_args.setdefault("timeout", 30)  # wait for the other writer instead of failing
     connect_args.setdefault("check_same_thread", False)
+    kwargs.setdefault("pool_use_lifo", True)
     engine = create_engine(url, connect_args=connect_args, **kwargs)
 
     @event.listens_for(engine, "connect")
