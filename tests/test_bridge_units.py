@@ -202,3 +202,53 @@ def test_new_queue_rows_are_handed_to_a_link_in_memory_only_while_it_is_up():
     link._gap = False
     link.offer(rows(*range(5, 6 + HANDED_MAX)))  # more than it keeps: read from SQL
     assert (link._handed, link._gap) == ([], True)
+
+
+@pytest.mark.smoke
+def test_links_that_connect_together_share_their_startup_reads(gateway, seed):
+    """1,000 links opening at once must not make 1,000 reads: those that ask while a read
+    runs are read together by the next (at most BATCH stations each), each gets its own."""
+    import asyncio
+
+    from soapgw.bridge.startup import BATCH, StartupReads
+    from soapgw.bridge.store import Store
+
+    ids = [f"CP-{n:03d}" for n in range(450)]
+    for cb in ids:
+        seed.station(cb)
+    meter = {"connectorId": 1, "meterValue": [{"timestamp": "2030-01-01T00:00:00Z",
+                                                "sampledValue": [{"value": "1"}]}]}
+    with gateway.sessions.begin() as db:
+        upstream_queue.cursor(db)
+        publish(db, [_message("CP-007", "BootNotification", {"chargePointVendor": "V",
+                                                             "chargePointModel": "M"}),
+                     *[_message("CP-007", "MeterValues", meter) for _ in range(3)],
+                     _message("CP-300", "Heartbeat", {})])
+    with gateway.sessions.begin() as db:
+        upstream_queue.copy_events(db, default_url=True)
+
+    store = Store(gateway.engine, gateway.sessions)
+    reads = []
+    plain_read = store.read
+
+    async def counted_read(work, *args):
+        reads.append(len(args[0]))
+        return await plain_read(work, *args)
+
+    store.read = counted_read
+
+    async def connect_all():
+        startup = StartupReads(store)
+        return await asyncio.gather(*(startup.read(cb) for cb in ids))
+
+    try:
+        starts = dict(zip(ids, asyncio.run(connect_all())))
+    finally:
+        store.close()
+    assert len(reads) <= 4 and max(reads) <= BATCH and sum(reads) == len(ids), reads
+    boot, rows = starts["CP-007"]
+    assert boot["chargePointVendor"] == "V" and [r.action for r in rows] == ["MeterValues"] * 3
+    assert rows == sorted(rows, key=lambda r: r.id) and rows[0].payload == meter
+    assert starts["CP-300"][0] is None and [r.action for r in starts["CP-300"][1]] == \
+        ["Heartbeat"]
+    assert all(starts[cb] == (None, []) for cb in ids if cb not in ("CP-007", "CP-300"))

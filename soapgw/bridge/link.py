@@ -59,11 +59,6 @@ class _Unread:
 _UNREAD = _Unread()
 
 
-def _startup(db, cached_boot, charge_box_id: str) -> tuple[dict | None, list[Queued]]:
-    """What a link sends first: the cached boot and the whole queue, in one read."""
-    return cached_boot(db, charge_box_id), upstream_queue.queued(db, charge_box_id, 0, 10 ** 7)
-
-
 class CallFailed(Exception):
     """The central system did not answer a CALL with a CALLRESULT (error, timeout, link)."""
 
@@ -323,12 +318,10 @@ class Link:
         """Boot, latest statuses, then the queue in order; forever while connected."""
         await self.writer.flushed()  # acknowledgements of the last connection are committed
         self._boot_again = False
-        # One read for the cached boot and the whole queue: 1,000 links that connect together
-        # make 1,000 reads, not 3,000 (the stations' decision messages wait behind them).
+        # the cached boot and the whole queue, read together with other links' (bridge.startup)
         self._handed.clear()  # the read below sees them (committed before handed)
         self._gap = False
-        boot, rows = await self.store.read(_startup, self.bridge.cached_boot,
-                                           self.charge_box_id)
+        boot, rows = await self.bridge.startup.read(self.charge_box_id)
         await self._boot(boot)
         replayed = await self._latest_statuses(rows)
         after, from_sql = 0, False

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from soapgw.bridge.advisor import AdvisorServer
 from soapgw.bridge.commands import Commands
 from soapgw.bridge.link import Link, LinkConfig
+from soapgw.bridge.startup import StartupReads
 from soapgw.bridge.store import Store, Writer
 from soapgw.bridge.wake import WakeListener
 from soapgw.config import Settings
@@ -71,6 +72,7 @@ class Bridge:
                  task_runner):
         self.settings = settings
         self.store = Store(engine, sessions)
+        self.startup = StartupReads(self.store)
         self.box = PasswordBox(settings.instance_path)
         self.commands = Commands(self.store, task_runner, settings, self.box)
         self.links: dict[str, Link] = {}

@@ -170,13 +170,27 @@ def bound(db: Db, charge_box_id: str, maximum: int) -> list[JournalRecord]:
                           fault_code="QueueFull") for v in dropped]
 
 
+def _queued(row) -> Queued:
+    return Queued(row.id, row.charge_box_id, row.action, json.loads(row.payload),
+                  json.loads(row.response) if row.response else None, row.decided_by,
+                  row.created_at)
+
+
 def queued(db: Db, charge_box_id: str, after: int = 0, limit: int = 100) -> list[Queued]:
     table = UpstreamQueued.__table__
-    return [Queued(r.id, r.charge_box_id, r.action, json.loads(r.payload),
-                   json.loads(r.response) if r.response else None, r.decided_by, r.created_at)
-            for r in db.execute(select(table).where(table.c.charge_box_id == charge_box_id,
-                                                    table.c.id > after)
-                                .order_by(table.c.id).limit(limit))]
+    return [_queued(r) for r in db.execute(select(table).where(
+        table.c.charge_box_id == charge_box_id, table.c.id > after)
+        .order_by(table.c.id).limit(limit))]
+
+
+def whole_queues(db: Db, charge_box_ids: list[str]) -> dict[str, list[Queued]]:
+    """Every queued message of these stations, in order, by station (none: an empty list)."""
+    table = UpstreamQueued.__table__
+    queues: dict[str, list[Queued]] = {cb: [] for cb in charge_box_ids}
+    for row in db.execute(select(table).where(table.c.charge_box_id.in_(charge_box_ids))
+                          .order_by(table.c.id)):
+        queues[row.charge_box_id].append(_queued(row))
+    return queues
 
 
 def remove(db: Db, ids: list[int]) -> None:
