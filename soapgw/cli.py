@@ -19,6 +19,7 @@ from soapgw.core.errors import Invalid
 from soapgw.timestamps import TimestampError, parse_timestamp
 from soapgw.store.database import make_engine
 from soapgw.store.migrate import upgrade
+from soapgw.store.wal_checkpoint import WalCheckpointer, is_sqlite_file
 from soapgw.core.housekeeping import Housekeeper
 from soapgw.simulator import cli as simulator_cli
 from soapgw import cli_api, cli_tasks, cli_upstream
@@ -145,7 +146,8 @@ def cmd_journal_purge(settings: Settings, args) -> int:
 def cmd_housekeep(settings: Settings, args) -> int:
     """Journal and event purges, the offline sweep: until SIGTERM (``soapgw serve`` runs it),
     or one round with --once (for cron)."""
-    housekeeper = Housekeeper(open_sessions(settings), settings)
+    sessions = open_sessions(settings)
+    housekeeper = Housekeeper(sessions, settings)
     if args.once:
         housekeeper.run_once()
         return 0
@@ -153,6 +155,9 @@ def cmd_housekeep(settings: Settings, args) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     logging.basicConfig(stream=sys.stderr, level=logging.INFO,
                         format="soapgw housekeep: %(message)s")
+    engine = sessions.kw["bind"]
+    if is_sqlite_file(engine):
+        WalCheckpointer(engine).start(stop)
     try:
         housekeeper.run(stop)
     except KeyboardInterrupt:

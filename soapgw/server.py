@@ -168,6 +168,10 @@ def serve(settings: Settings, host: str, port: int, workers: int,
     # then only builds the app (tens of ms) instead of importing Flask, spyne, zeep, pydantic
     # and the API models itself (about a second on a busy machine, while requests wait).
     import soapgw.app  # noqa: F401
+    from soapgw.store import wal_checkpoint
+    # The housekeeper checkpoints SQLite's WAL; the workers and helpers, forked or started
+    # from here, leave it to it (soapgw.store.wal_checkpoint).
+    os.environ[wal_checkpoint.ENV] = "background"
     stream_port = settings.stream_port or stream_port or None
     helpers = Helpers([["housekeep"], ["dispatch"]]
                       + ([["bridge"]] if prepare_bridge(settings) else [])

@@ -11,6 +11,8 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from soapgw.store.wal_checkpoint import autocheckpoint_pages
+
 # Execution option: this engine or connection only reads (see _on_begin).
 READ_ONLY = "soapgw_read_only"
 
@@ -36,7 +38,10 @@ def _sqlite_engine(url, **kwargs) -> Engine:
     connect_args = kwargs.pop("connect_args", {})
     connect_args.setdefault("timeout", 30)  # wait for the other writer instead of failing
     connect_args.setdefault("check_same_thread", False)
-    kwargs.setdefault("pool_use_lifo", True)
+    if url.database and url.database != ":memory:":
+        # The connection used last has the freshest page cache (a connection's cache is void
+        # once another wrote): LIFO, not the pool's default FIFO, which rotated them all.
+        kwargs.setdefault("pool_use_lifo", True)
     engine = create_engine(url, connect_args=connect_args, **kwargs)
 
     @event.listens_for(engine, "connect")
@@ -48,6 +53,7 @@ def _sqlite_engine(url, **kwargs) -> Engine:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA wal_autocheckpoint={autocheckpoint_pages()}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
