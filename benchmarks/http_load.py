@@ -328,11 +328,32 @@ class Server:
         except OSError:
             return []
 
+    def descendants(self) -> list[int]:
+        """Every process under the master: its workers and the helpers that serve's threads
+        started (a thread's children are listed under that thread's task only)."""
+        found, todo = [], [self.process.pid]
+        while todo:
+            pid = todo.pop()
+            try:
+                tasks = os.listdir(f"/proc/{pid}/task")
+            except OSError:
+                continue
+            for task in tasks:
+                try:
+                    children = Path(f"/proc/{pid}/task/{task}/children").read_text().split()
+                except OSError:
+                    continue
+                for child in map(int, children):
+                    found.append(child)
+                    todo.append(child)
+        return found
+
     def cpu_seconds(self) -> float:
-        """CPU time (user + system) of the master and its workers so far."""
+        """CPU time (user + system) of the master, its workers and the helper processes (the
+        housekeeper, the webhook dispatcher, the bridge) so far."""
         total = 0.0
         tick = os.sysconf("SC_CLK_TCK")
-        for pid in [self.process.pid, *self.worker_pids()]:
+        for pid in [self.process.pid, *self.descendants()]:
             try:
                 fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
                 total += (int(fields[11]) + int(fields[12])) / tick

@@ -1,5 +1,5 @@
-"""The gunicorn workers of ``soapgw serve``. ``SyncWorker`` (the default) is gunicorn's sync
-worker. ``GatewayWorker`` (``soapgw serve --buffered``) is gunicorn's threaded worker, except
+"""The gunicorn workers of ``soapgw serve``. ``SyncWorker`` (``soapgw serve --sync``) is
+gunicorn's sync worker. ``GatewayWorker`` (the default) is gunicorn's threaded worker, except
 that
 
 - a request is read whole in the worker's event loop, under deadlines and size limits,
@@ -9,7 +9,12 @@ that
   is handed, socket and bytes read so far, to the UI pool's processes over a Unix socket: UI
   load cannot take the stations' capacity, nor the reverse, on one port;
 - requests gunicorn cannot frame get a SOAP Fault, journaled (``framing_error``), not
-  gunicorn's HTML page.
+  gunicorn's HTML page;
+- a worker whose threads all have a request accepts no new connection until one is free:
+  the next one waits in the kernel's queue, where any worker with a free thread takes it,
+  instead of behind this worker's requests (connections being read take no thread, so
+  slow clients still never stop the accepting). After BUSY_GATE_MAX it accepts again
+  anyway: threads stuck on a database that hangs must not make the web UI unreachable.
 """
 from __future__ import annotations
 
@@ -34,6 +39,7 @@ HEAD_TIMEOUT = 10.0  # seconds for a request's head, from the connection (or its
 BODY_TIMEOUT = 30.0  # seconds for the body once the head is in, plus a second per MIN_RATE
 MIN_RATE = 10_000  # bytes per second a large body must at least come at
 HANDOFF_BUFFER = 1024 * 1024
+BUSY_GATE_MAX = 0.1  # seconds a worker with busy threads leaves new connections to others
 
 TIMEOUT_ANSWER = (b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n"
                   b"Content-Length: 0\r\n\r\n")
@@ -116,6 +122,8 @@ class GatewayWorker(FramingErrors, ThreadWorker):
 
     def init_process(self):
         self.reading: dict[TConn, Reading] = {}
+        self.in_threads = 0  # requests given to the threads and not finished
+        self.busy_since = 0.0  # when the threads' being busy stopped the accepting
         if self.channel and self.role == "ui":
             self.channel[0].close()  # the stations' end
         super().init_process()
@@ -123,6 +131,9 @@ class GatewayWorker(FramingErrors, ThreadWorker):
     # ---- where connections come from
     def set_accept_enabled(self, enabled):
         if self.role != "ui":
+            if enabled and self.threads_busy() and \
+                    time.monotonic() - self.busy_since < BUSY_GATE_MAX:
+                return  # asked again at every turn of the loop: when a thread is free
             return super().set_accept_enabled(enabled)
         if enabled != self._accepting:  # UI workers take handed-over connections only
             if enabled:
@@ -156,6 +167,10 @@ class GatewayWorker(FramingErrors, ThreadWorker):
         passes here: its request is read first, then a thread gets it."""
         if getattr(conn, "request_read", False):
             conn.request_read = False
+            self.in_threads += 1
+            if self.role != "ui" and self._accepting and self.threads_busy():
+                self.busy_since = time.monotonic()
+                super().set_accept_enabled(False)
             return super().enqueue_req(conn)
         seed = conn.parser.unreader.take_buffered() if conn.parser is not None else b""
         self.read_request(conn, seed)
@@ -270,7 +285,11 @@ class GatewayWorker(FramingErrors, ThreadWorker):
             conn.leftover = request.leftover
         return keep
 
+    def threads_busy(self) -> bool:
+        return self.in_threads >= self.cfg.threads
+
     def finish_request(self, conn, fs):
+        self.in_threads -= 1
         if getattr(conn, "closed_here", False):
             self.nr_conns -= 1
             return

@@ -190,3 +190,79 @@ def test_odd_station_requests_still_go_gunicorns_way(served):
             while chunk := sock.recv(65536):
                 answer += chunk
         assert answer.startswith(b"HTTP/1.1 200") and b"heartbeatResponse" in answer, answer
+
+
+def _writer_lock(sqlite_url: str):
+    """Take the SQLite writer lock every soapgw writer queues on (store.database): a station
+    message then holds its thread until it is released."""
+    import fcntl
+    fd = os.open(sqlite_url.removeprefix("sqlite:///") + ".writelock", os.O_RDWR | os.O_CREAT)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    return fd
+
+
+def _held_by(port: int, sock: socket.socket, timeout: float = 5.0) -> set[int]:
+    deadline = time.monotonic() + timeout
+    while not (holders := connection_holders(port, sock.getsockname()[1])):
+        assert time.monotonic() < deadline, "no worker took the connection"
+        time.sleep(0.02)
+    return holders
+
+
+def test_a_worker_whose_threads_are_busy_leaves_new_connections_to_the_others(
+        served_gateway, sqlite_url):
+    """1 thread per worker: while a message holds worker X's thread, the next connection is
+    taken by worker Y, not queued behind it in X (both used to accept it, one at random)."""
+    import fcntl
+    assert soapgw_command("chargebox", "add", "CP-T",
+                          env=command_env(sqlite_url)).returncode == 0
+    port = urlsplit(served_gateway(sqlite_url, workers=2,
+                                   serve_args=("--threads", "1"))).port
+    for _ in range(5):
+        lock = _writer_lock(sqlite_url)
+        first = socket.create_connection(("127.0.0.1", port), timeout=10)
+        second = None
+        try:
+            first.sendall(HEAD + HEARTBEAT)
+            held_first = _held_by(port, first)
+            time.sleep(0.05)  # its thread took it and is waiting for the lock
+            second = socket.create_connection(("127.0.0.1", port), timeout=10)
+            second.sendall(HEAD + HEARTBEAT)
+            held_second = _held_by(port, second)
+            assert len(held_first) == len(held_second) == 1
+            assert held_first != held_second
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+            os.close(lock)
+            for sock in filter(None, (first, second)):
+                with sock.makefile("rb") as stream:
+                    assert read_answer(stream).startswith(b"HTTP/1.1 200")
+                sock.close()
+
+
+def test_the_web_ui_answers_while_the_stations_threads_are_stuck(served_gateway, sqlite_url):
+    """A database that hangs holds every stations' thread; the worker still accepts after a
+    moment, so the web UI (its own pool) answers."""
+    import fcntl
+    assert soapgw_command("chargebox", "add", "CP-T",
+                          env=command_env(sqlite_url)).returncode == 0
+    port = urlsplit(served_gateway(sqlite_url, workers=1,
+                                   serve_args=("--threads", "1"))).port
+    lock = _writer_lock(sqlite_url)
+    stuck = socket.create_connection(("127.0.0.1", port), timeout=10)
+    try:
+        stuck.sendall(HEAD + HEARTBEAT)
+        _held_by(port, stuck)
+        time.sleep(0.2)
+        started = time.monotonic()
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        connection.request("GET", "/login")
+        assert connection.getresponse().status == 200
+        assert time.monotonic() - started < 3
+        connection.close()
+    finally:
+        fcntl.flock(lock, fcntl.LOCK_UN)
+        os.close(lock)
+        with stuck.makefile("rb") as stream:
+            assert read_answer(stream).startswith(b"HTTP/1.1 200")
+        stuck.close()
