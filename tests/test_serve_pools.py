@@ -201,6 +201,19 @@ def _writer_lock(sqlite_url: str):
     return fd
 
 
+def _waiting_for_the_lock(pids: set[int], timeout: float = 10.0) -> None:
+    """Until one of ``pids`` waits for a file lock (a blocked request in /proc/locks): a
+    thread of that worker runs the message."""
+    deadline = time.monotonic() + timeout
+    while True:
+        waiting = {int(line.split()[5]) for line in Path("/proc/locks").read_text().splitlines()
+                   if " -> FLOCK " in line}
+        if waiting & pids:
+            return
+        assert time.monotonic() < deadline, "no thread took the message"
+        time.sleep(0.01)
+
+
 def _held_by(port: int, sock: socket.socket, timeout: float = 5.0) -> set[int]:
     deadline = time.monotonic() + timeout
     while not (holders := connection_holders(port, sock.getsockname()[1])):
@@ -225,7 +238,7 @@ def test_a_worker_whose_threads_are_busy_leaves_new_connections_to_the_others(
         try:
             first.sendall(HEAD + HEARTBEAT)
             held_first = _held_by(port, first)
-            time.sleep(0.05)  # its thread took it and is waiting for the lock
+            _waiting_for_the_lock(held_first)
             second = socket.create_connection(("127.0.0.1", port), timeout=10)
             second.sendall(HEAD + HEARTBEAT)
             held_second = _held_by(port, second)
@@ -252,8 +265,7 @@ def test_the_web_ui_answers_while_the_stations_threads_are_stuck(served_gateway,
     stuck = socket.create_connection(("127.0.0.1", port), timeout=10)
     try:
         stuck.sendall(HEAD + HEARTBEAT)
-        _held_by(port, stuck)
-        time.sleep(0.2)
+        _waiting_for_the_lock(_held_by(port, stuck))
         started = time.monotonic()
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         connection.request("GET", "/login")
