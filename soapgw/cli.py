@@ -17,9 +17,9 @@ from soapgw.config import ConfigError, Settings
 from soapgw.core import stations, tags
 from soapgw.core.errors import Invalid
 from soapgw.timestamps import TimestampError, parse_timestamp
-from soapgw.store.database import make_engine
+from soapgw.store.database import is_sqlite_file, make_engine
 from soapgw.store.migrate import upgrade
-from soapgw.store.wal_checkpoint import WalCheckpointer, is_sqlite_file
+from soapgw.store.wal_checkpoint import WalCheckpointer
 from soapgw.core.housekeeping import Housekeeper
 from soapgw.simulator import cli as simulator_cli
 from soapgw import cli_api, cli_tasks, cli_upstream
@@ -156,7 +156,7 @@ def cmd_housekeep(settings: Settings, args) -> int:
     logging.basicConfig(stream=sys.stderr, level=logging.INFO,
                         format="soapgw housekeep: %(message)s")
     engine = sessions.kw["bind"]
-    if is_sqlite_file(engine):
+    if is_sqlite_file(engine.url):
         WalCheckpointer(engine).start(stop)
     try:
         housekeeper.run(stop)

@@ -2,15 +2,21 @@
 serving processes' own automatic checkpoint is only a fallback."""
 from __future__ import annotations
 
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
 from soapgw.store import wal_checkpoint
-from soapgw.store.database import make_engine
-from soapgw.store.wal_checkpoint import WalCheckpointer, is_sqlite_file
+from soapgw.store.database import is_sqlite_file, make_engine
+from soapgw.store.wal_checkpoint import WalCheckpointer
 
 pytestmark = pytest.mark.smoke
 
@@ -32,53 +38,55 @@ def test_connections_leave_checkpoints_to_the_housekeeper_only_under_serve(tmp_p
     finally:
         alone.dispose()
         served.dispose()
-    assert is_sqlite_file(served) and not is_sqlite_file(make_engine("sqlite://"))
+    assert is_sqlite_file(served.url) and not is_sqlite_file(make_engine("sqlite://").url)
+
+
+def rows_in_the_file_alone(database: Path, table: str) -> int:
+    """Rows of ``table`` in the database file itself, read from a copy without its WAL:
+    only what a checkpoint copied there."""
+    copy = database.with_name("file-alone.db")
+    shutil.copyfile(database, copy)
+    with sqlite3.connect(copy) as alone:
+        try:
+            return alone.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        except sqlite3.DatabaseError:  # not in the file yet (or copied mid-checkpoint)
+            return 0
+
+
+def wait_for_rows_in_the_file(database: Path, table: str, rows: int) -> int:
+    deadline = time.monotonic() + 20
+    while (found := rows_in_the_file_alone(database, table)) < rows \
+            and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return found
 
 
 def test_the_checkpointer_copies_the_wal_while_writers_go_on(tmp_path, monkeypatch):
+    """The writers leave checkpoints to it (300 commits stay far below their fallback), and
+    what they commit still reaches the database file."""
     monkeypatch.setenv(wal_checkpoint.ENV, "background")
-    engine = make_engine(f"sqlite:///{tmp_path / 'wal.db'}")
+    database = tmp_path / "wal.db"
+    engine = make_engine(f"sqlite:///{database}")
     stop = threading.Event()
     checkpointer = WalCheckpointer(engine, interval=0.02)
     try:
         with engine.begin() as db:
             db.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)"))
         checkpointer.start(stop)
-        wal = tmp_path / "wal.db-wal"
-        for n in range(300):  # ~300 commits of a page or more each: past no threshold
+        for _ in range(300):
             with engine.begin() as db:
                 db.execute(text("INSERT INTO t (v) VALUES (:v)"), {"v": "x" * 3000})
-        deadline = time.monotonic() + 10
-        while checkpointer.checkpoints == 0 and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert checkpointer.checkpoints > 0
-        # nothing was left to copy once the writers stopped, no row lost
-        raw = engine.raw_connection()
-        try:
-            busy, frames, copied = raw.cursor().execute(
-                "PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-            assert busy == 0 and copied == frames
-            assert raw.cursor().execute("SELECT count(*) FROM t").fetchone()[0] == 300
-        finally:
-            raw.close()
-        assert wal.exists()
+        assert wait_for_rows_in_the_file(database, "t", 300) == 300
     finally:
         stop.set()
-        checkpointer.join(5)
+        stopped = checkpointer.join(5)
         engine.dispose()
-    assert not checkpointer._thread.is_alive()
+    assert stopped
 
 
 def test_soapgw_housekeep_checkpoints_what_serving_processes_leave(tmp_path, monkeypatch):
     """The housekeeping process serve starts does the checkpoints: rows written by a
     connection that leaves them to it reach the database file itself (read without its WAL)."""
-    import shutil
-    import signal
-    import sqlite3
-    import subprocess
-    import sys
-    from pathlib import Path
-
     from conftest import command_env
 
     url = f"sqlite:///{tmp_path / 'gw.db'}"
@@ -101,19 +109,7 @@ def test_soapgw_housekeep_checkpoints_what_serving_processes_leave(tmp_path, mon
             with engine.begin() as db:
                 db.execute(text("INSERT INTO probe (v) VALUES ('x')"))
 
-        def rows_in_the_file_alone() -> int:
-            copy = tmp_path / "file-alone.db"
-            shutil.copyfile(tmp_path / "gw.db", copy)  # without gw.db-wal
-            with sqlite3.connect(copy) as alone:
-                try:
-                    return alone.execute("SELECT count(*) FROM probe").fetchone()[0]
-                except sqlite3.OperationalError:  # the table is not in the file yet
-                    return 0
-
-        deadline = time.monotonic() + 20
-        while rows_in_the_file_alone() < 50 and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert rows_in_the_file_alone() == 50
+        assert wait_for_rows_in_the_file(tmp_path / "gw.db", "probe", 50) == 50
     finally:
         housekeep.send_signal(signal.SIGTERM)
         housekeep.wait(30)

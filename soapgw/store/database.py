@@ -8,7 +8,7 @@ import threading
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from soapgw.store.wal_checkpoint import autocheckpoint_pages
@@ -32,13 +32,17 @@ def make_engine(url: str, **kwargs) -> Engine:
     return create_engine(parsed, **kwargs)
 
 
+def is_sqlite_file(url: URL) -> bool:
+    """An SQLite database in a file (not in memory): WAL, the writer lock, checkpoints."""
+    return url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
+
+
 def _sqlite_engine(url, **kwargs) -> Engine:
-    if url.database and url.database != ":memory:":
-        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     connect_args = kwargs.pop("connect_args", {})
     connect_args.setdefault("timeout", 30)  # wait for the other writer instead of failing
     connect_args.setdefault("check_same_thread", False)
-    if url.database and url.database != ":memory:":
+    if is_sqlite_file(url):
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
         # The connection used last has the freshest page cache (a connection's cache is void
         # once another wrote): LIFO, not the pool's default FIFO, which rotated them all.
         kwargs.setdefault("pool_use_lifo", True)
@@ -109,9 +113,8 @@ class _SqliteWriterLock:
 def writer_lock(engine: Engine):
     """A context manager that queues write transactions: a file lock for an SQLite file,
     nothing for other databases (they lock rows, not the whole database)."""
-    url = engine.url
-    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-        return _SqliteWriterLock(f"{url.database}.writelock")
+    if is_sqlite_file(engine.url):
+        return _SqliteWriterLock(f"{engine.url.database}.writelock")
     return contextlib.nullcontext()
 
 

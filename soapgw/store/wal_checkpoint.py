@@ -7,8 +7,10 @@ of the SOAP answer and of the bridge's forwarding at 100 messages/s).
 
 Under ``soapgw serve`` the housekeeping process checkpoints instead, every INTERVAL seconds,
 PASSIVE (it never waits for or blocks a writer or a reader), and the serving processes' own
-automatic checkpoint is raised to FALLBACK_PAGES: it only runs when the housekeeper is not
-there (it died and is being restarted). serve tells its workers and helpers through ENV.
+automatic checkpoint is raised to FALLBACK_PAGES, a bound on the WAL for when the
+housekeeper is away (being restarted) or never catches up with sustained writes (the WAL
+file only starts over once a checkpoint has). serve tells its workers and helpers through
+ENV.
 """
 from __future__ import annotations
 
@@ -23,18 +25,12 @@ log = logging.getLogger(__name__)
 ENV = "SOAPGW_WAL_CHECKPOINTS"  # "background": a housekeeper checkpoints (set by serve)
 INTERVAL = 0.2  # seconds
 DEFAULT_PAGES = 1000  # SQLite's own
-FALLBACK_PAGES = 10_000  # ~40 MB of WAL, only reached without a housekeeper
+FALLBACK_PAGES = 10_000  # ~40 MB of WAL
 
 
 def autocheckpoint_pages() -> int:
     """The ``wal_autocheckpoint`` a new connection of this process gets."""
     return FALLBACK_PAGES if os.environ.get(ENV) == "background" else DEFAULT_PAGES
-
-
-def is_sqlite_file(engine: Engine) -> bool:
-    url = engine.url
-    return url.get_backend_name() == "sqlite" and bool(url.database) \
-        and url.database != ":memory:"
 
 
 class WalCheckpointer:
@@ -43,7 +39,6 @@ class WalCheckpointer:
     def __init__(self, engine: Engine, interval: float = INTERVAL):
         self.engine = engine
         self.interval = interval
-        self.checkpoints = 0  # rounds that copied pages (for tests)
         self._thread: threading.Thread | None = None
 
     def start(self, stop: threading.Event) -> None:
@@ -51,20 +46,20 @@ class WalCheckpointer:
                                         name="soapgw-wal-checkpoint")
         self._thread.start()
 
-    def join(self, timeout: float | None = None) -> None:
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait for the thread to end (after ``stop``); whether it has."""
         if self._thread is not None:
             self._thread.join(timeout)
+        return self._thread is None or not self._thread.is_alive()
 
-    def checkpoint(self, connection) -> tuple[int, int, int]:
-        """One PASSIVE checkpoint: (busy, frames in the WAL, frames copied)."""
+    @staticmethod
+    def checkpoint(connection) -> None:
+        """One PASSIVE checkpoint: copies what no reader still needs, waits for nobody."""
         cursor = connection.cursor()
         try:
-            busy, frames, copied = cursor.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            cursor.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
         finally:
             cursor.close()
-        if copied > 0:
-            self.checkpoints += 1
-        return busy, frames, copied
 
     def _run(self, stop: threading.Event) -> None:
         connection = None
