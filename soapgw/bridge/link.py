@@ -22,9 +22,9 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 
 from soapgw.bridge.addressing import basic_auth, shown, station_url, tls_context
 from soapgw.bridge.backoff import Backoff
+from soapgw.bridge.startup import cached_boot
 from soapgw.bridge.store import Store, Writer
 from soapgw.core import upstream_queue
-from soapgw.core.errors import ErrorCode
 from soapgw.core.ocppj import (Call, CallError, CallResult, FrameError, decode_frame,
                                encode_frame, new_unique_id, to_json, validate)
 from soapgw.core.upstream_queue import Queued
@@ -50,13 +50,6 @@ class LinkConfig:
     base_url: str
     password: bytes | None
     ping_interval: int
-
-
-class _Unread:
-    """The cached boot was not read yet."""
-
-
-_UNREAD = _Unread()
 
 
 class CallFailed(Exception):
@@ -333,7 +326,7 @@ class Link:
             self.wakeup.clear()
             if self._boot_again:
                 self._boot_again = False
-                await self._boot()
+                await self._boot(await self.store.read(cached_boot, self.charge_box_id))
             if self._gap:
                 self._gap, from_sql = False, True
             if from_sql:
@@ -350,12 +343,10 @@ class Link:
                 except asyncio.TimeoutError:
                     from_sql = True  # the safety net: whatever was queued without a hand-over
 
-    async def _boot(self, boot: dict | None | _Unread = _UNREAD) -> None:
-        """The cached BootNotification first (read now unless given); until it is Accepted,
-        nothing else is sent (OCPP 1.6 4.2), retried after the interval the central system
-        asked for."""
-        if boot is _UNREAD:
-            boot = await self.store.read(self.bridge.cached_boot, self.charge_box_id)
+    async def _boot(self, boot: dict | None) -> None:
+        """The cached BootNotification (None: the station never booted) first; until it is
+        Accepted, nothing else is sent (OCPP 1.6 4.2), retried after the interval the
+        central system asked for."""
         while boot is not None:
             try:
                 answer = await self.call("BootNotification", boot)

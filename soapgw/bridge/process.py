@@ -9,7 +9,6 @@ hands the new rows to the links concerned.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from dataclasses import dataclass
 
@@ -61,12 +60,6 @@ def wanted_links(db, default_url: str | None) -> dict[str, Wanted]:
     return wanted
 
 
-def cached_boot(db, charge_box_id: str) -> dict | None:
-    text = db.scalar(select(UpstreamStation.boot_request).where(
-        UpstreamStation.charge_box_id == charge_box_id))
-    return json.loads(text) if text else None
-
-
 class Bridge:
     def __init__(self, settings: Settings, engine: Engine, sessions: sessionmaker[Session],
                  task_runner):
@@ -78,7 +71,6 @@ class Bridge:
         self.links: dict[str, Link] = {}
         self.writer: Writer | None = None
         self.handshakes: asyncio.Semaphore | None = None
-        self.cached_boot = cached_boot
         self._passwords: dict[bytes, bytes] = {}  # token -> password, decrypted once
 
     async def run(self, stop: asyncio.Event) -> None:

@@ -20,12 +20,21 @@ BATCH = 200  # stations per read (bound parameters; SQLite allows 32,766)
 Start = tuple[dict | None, list[Queued]]
 
 
+def _boot(text: str | None) -> dict | None:
+    return json.loads(text) if text else None
+
+
+def cached_boot(db, charge_box_id: str) -> dict | None:
+    """The station's latest BootNotification request, as cached for the central system."""
+    return _boot(db.scalar(select(UpstreamStation.boot_request).where(
+        UpstreamStation.charge_box_id == charge_box_id)))
+
+
 def read_starts(db, charge_box_ids: list[str]) -> dict[str, Start]:
     boots = dict(db.execute(select(UpstreamStation.charge_box_id, UpstreamStation.boot_request)
                             .where(UpstreamStation.charge_box_id.in_(charge_box_ids))).all())
     queues = upstream_queue.whole_queues(db, charge_box_ids)
-    return {cb: (json.loads(boots[cb]) if boots.get(cb) else None, queues[cb])
-            for cb in charge_box_ids}
+    return {cb: (_boot(boots.get(cb)), queues[cb]) for cb in charge_box_ids}
 
 
 class StartupReads:
@@ -52,14 +61,12 @@ class StartupReads:
                 try:
                     starts = await self.store.read(read_starts, ids)
                 except Exception as error:  # noqa: BLE001  (each link's session ends with it)
-                    for waiting in futures.values():
-                        for future in waiting:
-                            if not future.done():
-                                future.set_exception(error)
-                    continue
+                    starts = dict.fromkeys(ids, error)
                 for cb, waiting in futures.items():
-                    for future in waiting:
-                        if not future.done():
+                    for future in (f for f in waiting if not f.done()):  # done: cancelled
+                        if isinstance(starts[cb], Exception):
+                            future.set_exception(starts[cb])
+                        else:
                             future.set_result(starts[cb])
         finally:
             self._reading = False
