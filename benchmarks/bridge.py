@@ -211,7 +211,7 @@ def bench_connect_and_latency(args, csms: Csms) -> None:
 
     port = free_port()
     server = subprocess.Popen([str(BIN), "serve", "--port", str(port), "--workers", "2",
-                               *SERVE_ARGS],
+                               *args.serve_args.split()],
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -308,9 +308,6 @@ def bench_replay(args, csms: Csms) -> None:
         bridge.wait(30)
 
 
-SERVE_ARGS: list[str] = []  # --serve-args
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--stations", type=int, default=1000)
@@ -319,7 +316,6 @@ def main() -> None:
     parser.add_argument("--serve-args", default="",
                         help="more soapgw serve options, e.g. '--sync'")
     args = parser.parse_args()
-    SERVE_ARGS[:] = args.serve_args.split()
     csms = Csms()
     csms.start()
     bench_connect_and_latency(args, csms)
