@@ -2,9 +2,7 @@
 against a real HTTPS station on 127.0.0.1 that requires client certificates."""
 from __future__ import annotations
 
-import shutil
 import ssl
-import subprocess
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,36 +15,14 @@ from soapgw.soap_out.client import SoapSender
 
 from cp_station import ChargePointStation
 from outbound_support import _BusyServer, _Quiet
+from pki_support import make_pki, needs_openssl
 
-pytestmark = pytest.mark.skipif(shutil.which("openssl") is None,
-                                reason="openssl is not installed: cannot make test certificates")
-
-
-def _openssl(*args, cwd: Path) -> None:
-    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True, timeout=60)
+pytestmark = needs_openssl
 
 
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory) -> Path:
-    """A CA, a server certificate for 127.0.0.1 and a client certificate, all signed by it."""
-    d = tmp_path_factory.mktemp("pki")
-    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-    # extensions as strict X.509 checking (Python 3.13's default) wants them
-    _openssl("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
-             "-subj", "/CN=soapgw test CA", "-addext", "basicConstraints=critical,CA:TRUE",
-             "-addext", "keyUsage=critical,keyCertSign,cRLSign", cwd=d)
-    common = ("basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\n"
-              "subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n")
-    (d / "server.ext").write_text(common + "extendedKeyUsage=serverAuth\n"
-                                           "subjectAltName=IP:127.0.0.1\n")
-    (d / "client.ext").write_text(common + "extendedKeyUsage=clientAuth\n")
-    for name, subject in (("server", "/CN=127.0.0.1"), ("client", "/CN=soapgw")):
-        _openssl("req", *ec, "-keyout", f"{name}.key", "-out", f"{name}.csr", "-subj", subject,
-                 cwd=d)
-        _openssl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-                 "-CAcreateserial", "-out", f"{name}.pem", "-days", "2",
-                 "-extfile", f"{name}.ext", cwd=d)
-    return d
+    return make_pki(tmp_path_factory.mktemp("pki"))
 
 
 @contextmanager

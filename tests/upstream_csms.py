@@ -56,8 +56,9 @@ class StationAtCsms(ChargePoint):
         return call_result.Heartbeat(current_time=_now())
 
     @on(Action.authorize)
-    def authorize(self, **payload):
+    async def authorize(self, **payload):
         self._note("Authorize", payload)
+        await asyncio.sleep(self.csms.answer_delay)
         return call_result.Authorize(id_tag_info={"status": self.csms.tag_status(
             payload["id_tag"])})
 
@@ -100,9 +101,13 @@ class StationAtCsms(ChargePoint):
 
 
 class Csms:
-    def __init__(self, passwords: dict[str, str] | None = None, port: int = 0):
+    def __init__(self, passwords: dict[str, str] | None = None, port: int = 0,
+                 subprotocols: tuple[str, ...] = ("ocpp1.6",), ssl=None):
         self.passwords = passwords  # chargeBoxId -> password; None: no auth
         self.port = port
+        self.subprotocols = list(subprotocols)  # the server selects from these
+        self.ssl = ssl  # an ssl.SSLContext: wss://
+        self.answer_delay = 0.0  # seconds before an Authorize is answered
         self.received: list[Received] = []
         self.connections: list[tuple[str, str | None]] = []  # (id, Authorization) per socket
         self.refused: list[tuple[str, int]] = []
@@ -127,12 +132,13 @@ class Csms:
 
     async def _start(self):
         self._server = await serve(self._handler, "127.0.0.1", self.port,
-                                   subprotocols=["ocpp1.6"], process_request=self._check)
+                                   subprotocols=self.subprotocols or None, ssl=self.ssl,
+                                   process_request=self._check)
         self.port = self._server.sockets[0].getsockname()[1]
 
     @property
     def url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/ocpp"
+        return f"{'wss' if self.ssl else 'ws'}://127.0.0.1:{self.port}/ocpp"
 
     def stop(self) -> None:
         """The CSMS goes down: every socket closed, no new ones accepted."""
