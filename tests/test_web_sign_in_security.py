@@ -58,7 +58,7 @@ def test_a_locked_address_cannot_try_other_users(web_app, admin):
     assert sign_in(browser, username="someone-else", password="x" * 10).status_code == 429
 
 
-def test_guessing_over_http_across_two_workers(served_gateway, database_url, gateway):
+def test_guessing_over_http_across_two_workers(database_url, gateway, served_gateway):
     """Real ``soapgw serve`` with two worker processes: the count is shared (default policy:
     5 free failures, then 2 s, 4 s, ... locks)."""
     env = command_env(database_url, SOAPGW_ADMIN_PASSWORD=PASSWORD)
