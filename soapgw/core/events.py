@@ -21,13 +21,12 @@ from soapgw.core.enums import EventType
 from soapgw.core.ocppj import encode, to_json
 from soapgw.store.database import Db
 from soapgw.store.models import Event, EventConsumer
-from soapgw.store.types import driver_insert, sqlite_datetime
+from soapgw.store.types import DriverInsert
 from soapgw.store.upsert import upsert
-from soapgw.timestamps import now, utc
+from soapgw.timestamps import now
 
 _EVENTS = Event.__table__
-_INSERT_SQLITE, _INSERT_PG, _ = driver_insert(_EVENTS, ("created_at", "charge_box_id", "type",
-                                                          "payload"))
+_INSERT = DriverInsert(_EVENTS, ("created_at", "charge_box_id", "type", "payload"))
 # Any fixed number: the key of the PostgreSQL advisory lock that orders event writers.
 _ORDER_LOCK = text("SELECT pg_advisory_xact_lock(7357001)")
 
@@ -62,13 +61,10 @@ def publish(db: Db, events: list[NewEvent]) -> None:
     connection = db if isinstance(db, Connection) else db.connection()
     if connection.dialect.name == "postgresql":
         connection.execute(_ORDER_LOCK)
-        sql, stamp = _INSERT_PG, utc
-    else:
-        sql, stamp = _INSERT_SQLITE, sqlite_datetime
     # Straight to the driver: on the path of every station message, SQLAlchemy's statement
     # handling cost three times the INSERT itself (the row is four plain values).
-    connection.exec_driver_sql(sql, [(stamp(e.created_at), e.charge_box_id, e.type.value,
-                                      to_json(e.payload)) for e in events])
+    _INSERT.execute(connection, [(e.created_at, e.charge_box_id, e.type.value,
+                                  to_json(e.payload)) for e in events])
 
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from functools import cache
+from functools import cache, lru_cache
 
 from lxml import etree
 from spyne import Boolean, ComplexModel, DateTime, Decimal as SpyneDecimal, Integer, XmlAttribute
@@ -84,6 +84,11 @@ class _Simple:
     values: tuple | None = None  # an OCPP enumeration's values
     max_len: int | None = None
     bounds: tuple[int, int] | None = None  # xs:int and the like: (minimum, maximum)
+
+    def plain(self, text: str) -> bool:
+        """Text taken as it is, with nothing to check or record (most values)."""
+        return (self.category == "text" and (self.values is None or text in self.values)
+                and (self.max_len is None or len(text) <= self.max_len))
 
     @property
     def typed(self) -> bool:
@@ -222,6 +227,15 @@ def _value(simple: _Simple, check: _Check):
     return check.parsed if check.parsed is not None else simple.convert(check.text)
 
 
+@lru_cache(maxsize=4096)  # bounded: tags come from stations
+def _tag_parts(tag: str) -> tuple[str | None, str]:
+    """(namespace or None, local name) of an lxml tag, without an etree.QName per element."""
+    if tag[:1] == "{":
+        namespace, _, name = tag[1:].partition("}")
+        return namespace, name
+    return None, tag
+
+
 def read_element(element: etree._Element, complex_type, namespace: str, reading: Reading,
                  path: str = "") -> RequestObject:
     """Check and repair ``element`` (an instance of ``complex_type``) in place; returns what
@@ -229,65 +243,85 @@ def read_element(element: etree._Element, complex_type, namespace: str, reading:
     layout = _layout(complex_type)
     if layout.simple_content:
         return _read_simple_content(element, complex_type, reading, path)
-    result = RequestObject(**layout.empty)
+    result = RequestObject()
     values = result.__dict__
+    values.update(layout.empty)
     repeated = layout.repeated
     order = layout.order
+    complex_fields = layout.complex_fields
+    simple_fields = layout.simple_fields
     counts: dict[str, int] = {}
     last_index = -1
-    where = path or etree.QName(element).localname
+    where = path or _tag_parts(element.tag)[1]
+    # Per element, only dictionary lookups unless something is odd: the quirks' checks are
+    # behind cheap tests (attributes present, text not plain), as a MeterValues of thousands
+    # of sampled values pays them per value.
     for child in list(element):
-        if not isinstance(child.tag, str):
+        tag = child.tag
+        if not isinstance(tag, str):
             continue
-        qname = etree.QName(child)
-        name = qname.localname
-        if name not in order:
+        child_namespace, name = _tag_parts(tag)
+        index = order.get(name)
+        if index is None:
             reading.quirk("unknown-element", f"{where}: unknown element {name!r} ignored")
             element.remove(child)
             continue
-        if qname.namespace != namespace:
-            reading.quirk("unqualified-element" if qname.namespace is None else "foreign-namespace",
-                          f"{where}: {name} is in namespace {qname.namespace or '(none)'}")
+        if child_namespace != namespace:
+            reading.quirk("unqualified-element" if child_namespace is None else
+                          "foreign-namespace",
+                          f"{where}: {name} is in namespace {child_namespace or '(none)'}")
             child.tag = f"{{{namespace}}}{name}"
-        if order[name] < last_index:
+        if index < last_index:
             reading.quirk("out-of-order", f"{where}: {name} comes after a later element")
-        last_index = max(last_index, order[name])
-        if _is_nil(child):  # OCPP elements are not nillable: xsi:nil says "no value"
-            reading.quirk("nil-element", f"{where}: {name} is xsi:nil, taken as absent")
-            element.remove(child)
-            continue
-        if child.get(_XSI_NIL) is not None:  # xsi:nil="false": a value (spyne reads any as nil)
-            del child.attrib[_XSI_NIL]
+        else:
+            last_index = index
+        if child.keys():  # attributes: xsi:nil and xsi:type are read here
+            if _is_nil(child):  # OCPP elements are not nillable: xsi:nil says "no value"
+                reading.quirk("nil-element", f"{where}: {name} is xsi:nil, taken as absent")
+                element.remove(child)
+                continue
+            if child.get(_XSI_NIL) is not None:  # xsi:nil="false": a value (spyne: nil)
+                del child.attrib[_XSI_NIL]
+            _drop_type_substitution(child, f"{where}.{name}", reading)
         counts[name] = counts.get(name, 0) + 1
-        child_path = f"{path}.{name}" if path else name
-        _drop_type_substitution(child, f"{where}.{name}", reading)
-        if name in layout.complex_fields:
-            _set(values, name, name in repeated,
-                 read_element(child, layout.complex_fields[name], namespace, reading,
-                              child_path))
-            continue
-        text = child.text or ""
-        if text.strip() != text:
-            child.text = text = text.strip()
-        simple = layout.simple_fields[name]
-        if text == "" and simple.typed:
-            reading.quirk("empty-element", f"{where}: empty {name} taken as absent")
-            element.remove(child)
-            counts[name] -= 1
-            continue
-        check = _check_simple(simple, text)
-        if check.quirk:
-            reading.quirk(check.quirk, f"{where}: {name}={text!r}")
-        if check.problem:
-            reading.invalid[child_path] = (check.problem, f"{name}: {check.message}")
-            reading.quirk("invalid-value", f"{where}: {name}: {check.message}")
-        if check.text is None:
-            element.remove(child)
-            counts[name] -= 1
-            continue
-        if check.text != text:
-            child.text = check.text
-        _set(values, name, name in repeated, _value(simple, check))
+        child_type = complex_fields.get(name)
+        if child_type is not None:
+            value = read_element(child, child_type, namespace, reading,
+                                 f"{path}.{name}" if path else name)
+        else:
+            text = child.text or ""
+            if text.strip() != text:
+                child.text = text = text.strip()
+            simple = simple_fields[name]
+            if simple.plain(text):
+                value = text
+            else:
+                if text == "" and simple.typed:
+                    reading.quirk("empty-element", f"{where}: empty {name} taken as absent")
+                    element.remove(child)
+                    counts[name] -= 1
+                    continue
+                check = _check_simple(simple, text)
+                if check.quirk:
+                    reading.quirk(check.quirk, f"{where}: {name}={text!r}")
+                if check.problem:
+                    child_path = f"{path}.{name}" if path else name
+                    reading.invalid[child_path] = (check.problem, f"{name}: {check.message}")
+                    reading.quirk("invalid-value", f"{where}: {name}: {check.message}")
+                if check.text is None:
+                    element.remove(child)
+                    counts[name] -= 1
+                    continue
+                if check.text != text:
+                    child.text = check.text
+                value = _value(simple, check)
+        if name in repeated:  # appended to a repeated field, else the last one wins (spyne)
+            if values[name] is None:
+                values[name] = [value]
+            else:
+                values[name].append(value)
+        else:
+            values[name] = value
     for name in layout.required:
         if counts.get(name, 0) == 0:
             child_path = f"{path}.{name}" if path else name
@@ -295,17 +329,6 @@ def read_element(element: etree._Element, complex_type, namespace: str, reading:
                 reading.missing[child_path] = f"{where}: required {name} is missing"
                 reading.quirk("missing-required", reading.missing[child_path])
     return result
-
-
-def _set(values: dict, name: str, repeated: bool, value) -> None:
-    """A field's value as spyne sets it: appended to a repeated field, else the last wins."""
-    if repeated:
-        if values[name] is None:
-            values[name] = [value]
-        else:
-            values[name].append(value)
-    else:
-        values[name] = value
 
 
 def _read_simple_content(element, complex_type, reading: Reading, path: str) -> RequestObject:

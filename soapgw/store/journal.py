@@ -8,8 +8,8 @@ from sqlalchemy import Connection, delete
 
 from soapgw.store.database import Db
 from soapgw.store.models import JournalEntry
-from soapgw.store.types import driver_insert, sqlite_datetime
-from soapgw.timestamps import now, utc
+from soapgw.store.types import DriverInsert
+from soapgw.timestamps import now
 
 
 @dataclass
@@ -30,26 +30,13 @@ class JournalRecord:
 
 
 _COLUMNS = tuple(f.name for f in fields(JournalRecord))
-# Straight through the driver, a request and its reply in one executemany: on the path of
-# every message, SQLAlchemy's statement handling cost more than the INSERT itself. Text is
-# cut to its column's width as BoundedString would (the whole message is in ``raw``).
-_SQLITE, _POSTGRES, _WIDTHS = driver_insert(JournalEntry.__table__, _COLUMNS)
-_WIDTH = tuple(_WIDTHS.get(name) for name in _COLUMNS)
-_TIME = _COLUMNS.index("created_at")
+# A request and its reply in one executemany (see DriverInsert).
+_INSERT = DriverInsert(JournalEntry.__table__, _COLUMNS)
 
 
 def write(db: Db, records: list[JournalRecord]) -> None:
-    connection = db if isinstance(db, Connection) else db.connection()
-    postgres = connection.dialect.name == "postgresql"
-    rows = []
-    for record in records:
-        row = [getattr(record, name) for name in _COLUMNS]
-        for index, width in enumerate(_WIDTH):
-            if width and isinstance(row[index], str) and len(row[index]) > width:
-                row[index] = row[index][:width]
-        row[_TIME] = utc(row[_TIME]) if postgres else sqlite_datetime(row[_TIME])
-        rows.append(tuple(row))
-    connection.exec_driver_sql(_POSTGRES if postgres else _SQLITE, rows)
+    _INSERT.execute(db if isinstance(db, Connection) else db.connection(),
+                    [tuple(getattr(record, name) for name in _COLUMNS) for record in records])
 
 
 def purge(db: Db, retention_days: int, at: datetime | None = None) -> int:

@@ -54,13 +54,40 @@ def sqlite_datetime(value) -> str:
             f"{v.second:02d}.{v.microsecond:06d}")
 
 
-def driver_insert(table, columns: tuple[str, ...]):
-    """(SQL for SQLite, SQL for PostgreSQL, column widths) of a plain INSERT into ``table``:
-    for the per-message rows (journal, events) written with ``exec_driver_sql``, where
-    SQLAlchemy's statement handling cost more than the INSERT itself."""
-    names = ", ".join(columns)
-    widths = {c.name: c.type.length for c in table.c
-              if c.name in columns and getattr(c.type, "length", None)}
-    return (f"INSERT INTO {table.name} ({names}) VALUES ({', '.join('?' * len(columns))})",
-            f"INSERT INTO {table.name} ({names}) VALUES ({', '.join(['%s'] * len(columns))})",
-            widths)
+class DriverInsert:
+    """A plain INSERT into ``table`` straight through the driver, many rows in one
+    executemany: for rows on the path of every message (journal, events, meter values), where
+    SQLAlchemy's statement handling cost more than the INSERT itself.
+
+    Rows are tuples in ``columns`` order. What the column types would do is done here:
+    datetimes stored as UtcDateTime stores them, text cut to its column's width as
+    BoundedString would (the whole message is in the journal's ``raw``)."""
+
+    def __init__(self, table, columns: tuple[str, ...]):
+        names, types = ", ".join(columns), [table.c[name].type for name in columns]
+        self.sqlite = f"INSERT INTO {table.name} ({names}) VALUES ({', '.join('?' * len(columns))})"
+        self.postgres = (f"INSERT INTO {table.name} ({names}) "
+                         f"VALUES ({', '.join(['%s'] * len(columns))})")
+        self.widths = tuple((index, kind.length) for index, kind in enumerate(types)
+                            if getattr(kind, "length", None))
+        self.times = tuple(index for index, kind in enumerate(types)
+                           if isinstance(kind, UtcDateTime))
+
+    def execute(self, connection, rows) -> None:
+        postgres = connection.dialect.name == "postgresql"
+        stamp = utc if postgres else sqlite_datetime
+        stamped = {}  # the rows of one message share their few timestamps
+        values = []
+        for row in rows:
+            row = list(row)
+            for index, width in self.widths:
+                if isinstance(row[index], str) and len(row[index]) > width:
+                    row[index] = row[index][:width]
+            for index in self.times:
+                if (moment := row[index]) is not None:
+                    if moment not in stamped:
+                        stamped[moment] = stamp(moment)
+                    row[index] = stamped[moment]
+            values.append(tuple(row))
+        if values:
+            connection.exec_driver_sql(self.postgres if postgres else self.sqlite, values)

@@ -39,17 +39,9 @@ def _shape(hint) -> tuple[str, object]:
     return "simple", _SIMPLE.get(hint)
 
 
-def _convert(value, hint):
-    shape, target = _shape(hint)
+def _converted(value, shape: str, target):
     if shape == "list":
-        items = []
-        for item in value or ():  # spyne: an absent list is None
-            try:
-                items.append(_convert(item, target))
-            except MissingField:
-                # A reading the lenient reader found unusable: drop it, keep the others.
-                continue
-        return items
+        return _convert_list(value, target)
     if value is None:
         return None
     if shape == "dataclass":
@@ -57,15 +49,29 @@ def _convert(value, hint):
     return value if target is None else target(value)
 
 
+def _convert_list(value, item_hint) -> list:
+    shape, target = _shape(item_hint)
+    items = []
+    for item in value or ():  # spyne: an absent list is None
+        try:
+            items.append(_converted(item, shape, target))
+        except MissingField:
+            # A reading the lenient reader found unusable: drop it, keep the others.
+            continue
+    return items
+
+
 class MissingField(ValueError):
     """A field the core type requires is absent."""
 
 
 @cache
-def _core_fields(core_type) -> tuple[tuple[str, str, object, bool], ...]:
-    """(name, SOAP name, type hint, required) of each field of a core dataclass."""
+def _core_fields(core_type) -> tuple[tuple[str, str, str, object, bool], ...]:
+    """(name, SOAP name, shape, target, required) of each field of a core dataclass; shape
+    and target as _shape gives them, worked out here once (hashing a typing hint such as
+    ``str | None`` for every value cost more than converting it)."""
     hints = typing.get_type_hints(core_type)
-    return tuple((field.name, camel(field.name), hints[field.name],
+    return tuple((field.name, camel(field.name), *_shape(hints[field.name]),
                   field.default is dataclasses.MISSING
                   and field.default_factory is dataclasses.MISSING)
                  for field in dataclasses.fields(core_type))
@@ -78,8 +84,8 @@ def to_core(spyne_object, core_type):
     unreadable) are skipped rather than failing the whole message.
     """
     values, missing = {}, []
-    for name, soap_name, hint, required in _core_fields(core_type):
-        value = values[name] = _convert(getattr(spyne_object, soap_name, None), hint)
+    for name, soap_name, shape, target, required in _core_fields(core_type):
+        value = values[name] = _converted(getattr(spyne_object, soap_name, None), shape, target)
         if value is None and required:
             missing.append(name)
     if missing:
