@@ -48,7 +48,7 @@ def store_new_meter_values(db: Db, connector_pk: int, transaction_pk: int | None
     times = _COLUMNS.index("value_timestamp")
     stored = {tuple(row) for row in db.execute(_STORED_KEYS, {
         "b_connector": connector_pk, "b_times": sorted({row[times] for row in rows})})}
-    new = [row for row in rows if _key(row) not in stored]
+    new = [row for row in rows if _key(row) not in stored] if stored else rows
     _INSERT.execute(_connection(db), new)
     return len(new), len(rows) - len(new)
 
