@@ -6,7 +6,6 @@ is set); SIGTERM stops it all cleanly."""
 from __future__ import annotations
 
 import dataclasses
-import gc
 import logging
 import os
 import subprocess
@@ -16,6 +15,7 @@ import threading
 from gunicorn.app.base import BaseApplication
 
 from soapgw.config import ConfigError, Settings
+from soapgw.heap import settle_heap
 from soapgw.server_worker import Pools
 
 log = logging.getLogger(__name__)
@@ -39,12 +39,7 @@ class GatewayServer(BaseApplication):
     def load(self):
         from soapgw.app import create_app
         app = create_app(self.settings)
-        # The loaded app (spyne, zeep, SQLAlchemy) is ~100k long-lived objects that every full
-        # collection would walk again; freeze them and collect young objects less often.
-        # Measured: 10-30% less CPU per message.
-        gc.collect()
-        gc.freeze()
-        gc.set_threshold(50_000, 20, 100)
+        settle_heap()
         return app
 
 
