@@ -101,12 +101,14 @@ def cmd_bridge(settings: Settings, args) -> int:
     """The bridge in the foreground until SIGTERM or Ctrl-C."""
     from soapgw.app import Gateway
     from soapgw.bridge.process import Bridge
+    from soapgw.heap import settle_heap
     logging.basicConfig(stream=sys.stderr, level=logging.INFO,
                         format="soapgw bridge: %(levelname)s %(message)s")
     logging.getLogger("websockets").setLevel(logging.WARNING)
     open_sessions(settings)  # migrated
     gateway = Gateway.from_settings(settings)
     bridge = Bridge(settings, gateway.engine, gateway.sessions, gateway.task_runner)
+    settle_heap()  # its loaded modules out of the collector's walks (latency of every link)
 
     async def main() -> None:
         stop = asyncio.Event()
