@@ -47,26 +47,29 @@ def test_a_central_system_that_does_not_select_ocpp16_is_an_error_shown(central_
     assert csms.connections and not csms.received  # the socket opened; nothing was sent
 
 
-@needs_openssl
-def test_wss_with_the_central_systems_ca(central_systems, bridged, tmp_path):
+@pytest.fixture
+def tls_central_system(central_systems, tmp_path):
+    """A wss:// central system whose certificate a test CA signed; (it, the CA's file)."""
     pki = make_pki(tmp_path)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(pki / "server.pem", pki / "server.key")
-    trusted = central_systems(ssl=context)
-    assert trusted.url.startswith("wss://127.0.0.1:")
-    base, env = bridged(trusted.url, stations=("CP-1",),
-                        SOAPGW_UPSTREAM_CA=str(pki / "ca.pem"))
+    csms = central_systems(ssl=context)
+    assert csms.url.startswith("wss://127.0.0.1:")
+    return csms, pki / "ca.pem"
+
+
+@needs_openssl
+def test_wss_with_the_central_systems_ca(tls_central_system, bridged):
+    trusted, ca = tls_central_system
+    base, env = bridged(trusted.url, SOAPGW_UPSTREAM_CA=str(ca))
     assert wait(lambda: link(env, "CP-1")["connected"])
     send(base, "CP-1", "Authorize", AUTHORIZE.format("TAG1"))
     assert trusted.wait_for(lambda: trusted.messages("CP-1", "Authorize"))
 
 
 @needs_openssl
-def test_wss_without_the_ca_is_refused_and_shown(central_systems, bridged, tmp_path):
-    pki = make_pki(tmp_path)
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(pki / "server.pem", pki / "server.key")
-    untrusted = central_systems(ssl=context)
+def test_wss_without_the_ca_is_refused_and_shown(tls_central_system, bridged):
+    untrusted, _ca = tls_central_system
     _, env = bridged(untrusted.url)  # no SOAPGW_UPSTREAM_CA: the system's roots only
     assert wait(lambda: "CERTIFICATE_VERIFY_FAILED" in (link(env, "CP-1")["last_error"] or ""))
     assert link(env, "CP-1")["connected"] is False and not untrusted.connections
