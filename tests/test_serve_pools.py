@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from conftest import command_env, soapgw_command
+from soapgw.store.database import make_engine, writer_lock
 from soap_messages import SERVICE_PATH, envelope
 
 pytestmark = pytest.mark.slow
@@ -193,12 +194,9 @@ def test_odd_station_requests_still_go_gunicorns_way(served):
 
 
 def _writer_lock(sqlite_url: str):
-    """Take the SQLite writer lock every soapgw writer queues on (store.database): a station
-    message then holds its thread until it is released."""
-    import fcntl
-    fd = os.open(sqlite_url.removeprefix("sqlite:///") + ".writelock", os.O_RDWR | os.O_CREAT)
-    fcntl.flock(fd, fcntl.LOCK_EX)
-    return fd
+    """The SQLite writer lock every soapgw writer queues on (store.database): while this test
+    holds it, a station message holds its thread."""
+    return writer_lock(make_engine(sqlite_url))  # a file lock beside the database
 
 
 def _waiting_for_the_lock(pids: set[int], timeout: float = 10.0) -> None:
@@ -226,27 +224,25 @@ def test_a_worker_whose_threads_are_busy_leaves_new_connections_to_the_others(
         served_gateway, sqlite_url):
     """1 thread per worker: while a message holds worker X's thread, the next connection is
     taken by worker Y, not queued behind it in X (both used to accept it, one at random)."""
-    import fcntl
     assert soapgw_command("chargebox", "add", "CP-T",
                           env=command_env(sqlite_url)).returncode == 0
     port = urlsplit(served_gateway(sqlite_url, workers=2,
                                    serve_args=("--threads", "1"))).port
+    lock = _writer_lock(sqlite_url)
     for _ in range(5):
-        lock = _writer_lock(sqlite_url)
-        first = socket.create_connection(("127.0.0.1", port), timeout=10)
-        second = None
+        first = second = None
         try:
-            first.sendall(HEAD + HEARTBEAT)
-            held_first = _held_by(port, first)
-            _waiting_for_the_lock(held_first)
-            second = socket.create_connection(("127.0.0.1", port), timeout=10)
-            second.sendall(HEAD + HEARTBEAT)
-            held_second = _held_by(port, second)
-            assert len(held_first) == len(held_second) == 1
-            assert held_first != held_second
+            with lock:
+                first = socket.create_connection(("127.0.0.1", port), timeout=10)
+                first.sendall(HEAD + HEARTBEAT)
+                held_first = _held_by(port, first)
+                _waiting_for_the_lock(held_first)
+                second = socket.create_connection(("127.0.0.1", port), timeout=10)
+                second.sendall(HEAD + HEARTBEAT)
+                held_second = _held_by(port, second)
+                assert len(held_first) == len(held_second) == 1
+                assert held_first != held_second
         finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-            os.close(lock)
             for sock in filter(None, (first, second)):
                 with sock.makefile("rb") as stream:
                     assert read_answer(stream).startswith(b"HTTP/1.1 200")
@@ -256,25 +252,22 @@ def test_a_worker_whose_threads_are_busy_leaves_new_connections_to_the_others(
 def test_the_web_ui_answers_while_the_stations_threads_are_stuck(served_gateway, sqlite_url):
     """A database that hangs holds every stations' thread; the worker still accepts after a
     moment, so the web UI (its own pool) answers."""
-    import fcntl
     assert soapgw_command("chargebox", "add", "CP-T",
                           env=command_env(sqlite_url)).returncode == 0
     port = urlsplit(served_gateway(sqlite_url, workers=1,
                                    serve_args=("--threads", "1"))).port
-    lock = _writer_lock(sqlite_url)
     stuck = socket.create_connection(("127.0.0.1", port), timeout=10)
     try:
-        stuck.sendall(HEAD + HEARTBEAT)
-        _waiting_for_the_lock(_held_by(port, stuck))
-        started = time.monotonic()
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        connection.request("GET", "/login")
-        assert connection.getresponse().status == 200
-        assert time.monotonic() - started < 3
-        connection.close()
+        with _writer_lock(sqlite_url):
+            stuck.sendall(HEAD + HEARTBEAT)
+            _waiting_for_the_lock(_held_by(port, stuck))
+            started = time.monotonic()
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            connection.request("GET", "/login")
+            assert connection.getresponse().status == 200
+            assert time.monotonic() - started < 3
+            connection.close()
     finally:
-        fcntl.flock(lock, fcntl.LOCK_UN)
-        os.close(lock)
         with stuck.makefile("rb") as stream:
             assert read_answer(stream).startswith(b"HTTP/1.1 200")
         stuck.close()
