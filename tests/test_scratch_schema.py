@@ -2,6 +2,7 @@
 that used it is still open and holding locks (a server process outliving its test)."""
 import pytest
 from sqlalchemy import inspect, text
+from sqlalchemy.exc import DBAPIError
 
 from soapgw.store.database import make_engine
 from soapgw.store.scratch_schema import scratch_schema
@@ -18,15 +19,18 @@ def _schemas(admin_url: str) -> set[str]:
 
 
 def test_a_session_left_open_in_a_transaction_does_not_stop_the_drop(postgres_admin_url):
-    leftover = None
     with scratch_schema(postgres_admin_url, "soapgw_test_leftover") as url:
-        schema = next(s for s in _schemas(postgres_admin_url) if s.startswith("soapgw_test_leftover_"))
-        leftover = make_engine(url, pool_pre_ping=False).connect()
+        engine = make_engine(url, pool_pre_ping=False)
+        leftover = engine.connect()
         leftover.execute(text("CREATE TABLE held (id integer)"))
         leftover.commit()
         leftover.execute(text("INSERT INTO held VALUES (1)"))  # open transaction: a lock held
-        name = leftover.execute(text("SELECT current_setting('application_name')")).scalar_one()
-        assert name == schema
-    assert schema not in _schemas(postgres_admin_url)
-    with pytest.raises(Exception):
-        leftover.execute(text("SELECT 1"))  # its session was ended
+        schema, name = leftover.execute(text(
+            "SELECT current_schema(), current_setting('application_name')")).one()
+        assert schema.startswith("soapgw_test_leftover_") and name == schema
+    try:
+        assert schema not in _schemas(postgres_admin_url)
+        with pytest.raises(DBAPIError):
+            leftover.execute(text("SELECT 1"))  # its session was ended
+    finally:
+        engine.dispose()

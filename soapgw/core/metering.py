@@ -20,6 +20,7 @@ _NATURAL_KEY = ("transaction_pk", "value_timestamp", "measurand", "phase", "cont
 _STORED_KEYS = select(*(_ROWS.c[name] for name in _NATURAL_KEY)).where(
     _ROWS.c.connector_pk == bindparam("b_connector"), _ROWS.c.source == "MeterValues",
     _ROWS.c.value_timestamp.in_(bindparam("b_times", expanding=True)))
+_TIME = _COLUMNS.index("value_timestamp")
 # A row's natural key, as stored: text columns keep at most their length (BoundedString).
 _KEY = tuple((_COLUMNS.index(name), getattr(_ROWS.c[name].type, "length", None))
              for name in _NATURAL_KEY)
@@ -45,9 +46,8 @@ def store_new_meter_values(db: Db, connector_pk: int, transaction_pk: int | None
     rows = _rows(connector_pk, transaction_pk, meter_values, "MeterValues")
     if not rows:
         return 0, 0
-    times = _COLUMNS.index("value_timestamp")
     stored = {tuple(row) for row in db.execute(_STORED_KEYS, {
-        "b_connector": connector_pk, "b_times": sorted({row[times] for row in rows})})}
+        "b_connector": connector_pk, "b_times": sorted({row[_TIME] for row in rows})})}
     new = [row for row in rows if _key(row) not in stored] if stored else rows
     _INSERT.execute(_connection(db), new)
     return len(new), len(rows) - len(new)
