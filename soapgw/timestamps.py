@@ -56,8 +56,7 @@ def now() -> datetime:
 def format_timestamp(value: datetime) -> str:
     """xs:dateTime in UTC with an explicit ``Z`` (milliseconds kept when present).
 
-    Formatted by hand: strftime costs several µs, and every reply and event has a timestamp."""
-    v = utc(value)
-    text = (f"{v.year:04d}-{v.month:02d}-{v.day:02d}T{v.hour:02d}:{v.minute:02d}:"
-            f"{v.second:02d}")
-    return f"{text}.{v.microsecond // 1000:03d}Z" if v.microsecond else f"{text}Z"
+    isoformat, not strftime: strftime costs several µs (and writes the year 1 as ``1``), and
+    every reply and event has a timestamp, a long meter value list thousands."""
+    v = utc(value).replace(tzinfo=None)
+    return v.isoformat("T", "milliseconds" if v.microsecond else "seconds") + "Z"

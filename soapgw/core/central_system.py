@@ -88,6 +88,30 @@ class CentralSystem:
                 return advice
         return None
 
+    def may_be_read(self, db: Db, call: StationCall) -> bool:
+        """Whether a large message is worth reading: the edge asks before reading one, with a
+        read-only ``db``. A BootNotification always is (an unknown station is answered from
+        it); any other only from a registered, Accepted station it may speak as. Reading a
+        megabyte of meter values costs tens of milliseconds of CPU: a sender whose message
+        is refused anyway must not make the gateway pay that (see ``refuse_unread``)."""
+        return call.action == "BootNotification" or may_be_advised(db, call, self.access)
+
+    def refuse_unread(self, db: Db, call: StationCall) -> None:
+        """Refuse a message that ``may_be_read`` said is not worth reading. It passes the gate
+        as any message does (what the gate records is written: the unknown station, the
+        last contact; StationRefused for a message that may not speak as its station), then
+        is refused with SecurityError; its event carries no request. Always raises (also for
+        a station accepted between the look-up and this transaction: it sends again)."""
+        admission = admit(db, call, False, self.settings.allowed_callback_networks,
+                          self.access)
+        error = OcppError(ErrorCode.SECURITY_ERROR, admission.refusal or (
+            f"charge box {call.charge_box_id!r} was not allowed to send {call.action} when "
+            "the message came; send it again"))
+        if admission.station is not None:
+            record_quirks(db, admission.station.id, call)
+        self.events.message(db, call, None, error=error)
+        raise error
+
     def process(self, db: Db, call: StationCall, request):
         """Admit the station, run the action's handler, record quirks; return the response.
 

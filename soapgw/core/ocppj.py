@@ -154,13 +154,17 @@ def _type_error(expected: str, value, path) -> _Invalid:
                     f"{value!r} is not of type {expected!r}")
 
 
+def _same(value):
+    return value
+
+
 def _simple(python_type: type, json_type: str):
     def decode_value(value, path):
         # bool is an int in Python, not in JSON
         if not isinstance(value, python_type) or (python_type is int and isinstance(value, bool)):
             raise _type_error(json_type, value, path)
         return value
-    return (lambda value: value), decode_value
+    return _same, decode_value
 
 
 def _decimal_codec():
@@ -253,13 +257,24 @@ def _fields(kind: type) -> tuple[_Field, ...]:
     return tuple(plan)
 
 
+@cache
+def _encode_plan(kind: type) -> tuple[tuple[str, str, Callable | None, bool], ...]:
+    """(name, JSON name, encoder or None when the value is its own encoding, keep_empty) of
+    each field: a long meter value list encodes tens of thousands of fields."""
+    return tuple((f.name, f.json_name, None if f.encode is _same else f.encode, f.keep_empty)
+                 for f in _fields(kind))
+
+
 def _encode_object(message) -> dict:
     payload = {}
-    for f in _fields(type(message)):
-        value = getattr(message, f.name)
-        if value is None or (not value and isinstance(value, list) and not f.keep_empty):
+    for name, json_name, encode, keep_empty in _encode_plan(type(message)):
+        value = getattr(message, name)
+        if value is None:
             continue
-        payload[f.json_name] = f.encode(value)
+        if encode is None:
+            payload[json_name] = value
+        elif value or keep_empty or not isinstance(value, list):
+            payload[json_name] = encode(value)
     return payload
 
 

@@ -70,10 +70,9 @@ class _Check:
 def _exact(value) -> str:
     """xs:dateTime in UTC keeping every microsecond the station sent (stored as sent).
 
-    Formatted by hand: strftime's ``%Y`` writes the year 1 as ``1``, no xs:dateTime."""
-    text = (f"{value.year:04d}-{value.month:02d}-{value.day:02d}T{value.hour:02d}:"
-            f"{value.minute:02d}:{value.second:02d}")
-    return f"{text}.{value.microsecond:06d}Z" if value.microsecond else f"{text}Z"
+    isoformat, not strftime: strftime's ``%Y`` writes the year 1 as ``1``, no xs:dateTime."""
+    value = value.replace(tzinfo=None)
+    return value.isoformat("T", "microseconds" if value.microsecond else "seconds") + "Z"
 
 
 @dataclass(frozen=True)

@@ -56,6 +56,14 @@ class SoapLevelFault(Exception):
         self.fault = fault
 
 
+# Bytes from which a message is read only once its station is known to be allowed to send it
+# (CentralSystem.may_be_read): reading costs up to ~10 µs of CPU per element (a megabyte of
+# meter values, tens of ms), a look-up ~0.1 ms; smaller messages are read at once (the usual
+# ones are 0.5-3 KB, and a look-up on each would cost the throughput).
+CHECK_BEFORE_READING = 16 * 1024
+_UNREAD = object()  # the core request of a message refused before it was read
+
+
 @dataclass
 class Exchange:
     """What we learn about one request as it goes through the pipeline."""
@@ -161,19 +169,25 @@ class CentralSystemEndpoint:
             envelope = parse_envelope(exchange.raw, self.settings.max_message_elements)
             exchange.soap_version = envelope.soap_version
             exchange.addressing = read_addressing(envelope.headers)
-            call = self._station_call(envelope, exchange)
+            call, body, namespace = self._station_call(envelope, exchange)
             self.forwarding.check(environ)  # a local proxy that is not trusted: refuse
-            # Read and map before taking the write lock; a decision message may be asked of
-            # an outside advisor (an upstream central system ...), never while holding it.
             version, operation = exchange.version, exchange.operation
-            core_request = version.mapping.request_to_core(operation, exchange.request)
-            if self.central_system.wants_advice(call):
-                call.advice = self._advice(call, core_request)
+            if len(exchange.raw) > CHECK_BEFORE_READING and not self._may_be_read(call):
+                core_request = _UNREAD
+            else:
+                # Read and map before taking the write lock; a decision message may be asked
+                # of an outside advisor (an upstream central system ...), never while holding it.
+                self._read_request(call, exchange, body, namespace)
+                core_request = version.mapping.request_to_core(operation, exchange.request)
+                if self.central_system.wants_advice(call):
+                    call.advice = self._advice(call, core_request)
         except (OcppError, SoapLevelFault) as problem:
             return self._refuse(exchange, problem, started)
 
         def unit(db: Connection) -> tuple[int, bytes, str]:
             try:
+                if core_request is _UNREAD:
+                    self.central_system.refuse_unread(db, call)  # raises
                 core_response = self.central_system.process(db, call, core_request)
                 response = write_reply(
                     version.mapping.response_from_core(operation, core_response),
@@ -216,6 +230,16 @@ class CentralSystemEndpoint:
                           call.charge_box_id)
             return None
 
+    def _may_be_read(self, call: StationCall) -> bool:
+        """Whether a large message is worth reading (CentralSystem.may_be_read), asked on a
+        read-only connection before the write transaction."""
+        try:
+            with self.read_engine.connect() as reader:
+                return self.central_system.may_be_read(reader, call)
+        except Exception:  # noqa: BLE001  (the database is away: read it, the unit decides)
+            log.exception("could not look up %s before reading its message", call.charge_box_id)
+            return True
+
     def _read_body(self, environ) -> bytes:
         limit = self.settings.max_message_bytes
         try:
@@ -238,7 +262,10 @@ class CentralSystemEndpoint:
                             f"the message is longer than the limit of {limit} bytes")
         return data
 
-    def _station_call(self, envelope: Envelope, exchange: Exchange) -> StationCall:
+    def _station_call(self, envelope: Envelope,
+                      exchange: Exchange) -> tuple[StationCall, etree._Element, str]:
+        """The call from the envelope's headers and the body's name, with the body element and
+        the namespace to read it in (``_read_request``)."""
         body = envelope.body
         if body is None:
             raise OcppError(ErrorCode.FORMATION_VIOLATION, "the SOAP Body is empty")
@@ -290,11 +317,15 @@ class CentralSystemEndpoint:
             call.quirk("no-wsa-action", "no WS-Addressing Action header")
         elif action != exchange.operation.input_action:
             call.quirk("wsa-action-mismatch", f"wsa:Action {action!r} with a {name} body")
+        return call, body, namespace
+
+    @staticmethod
+    def _read_request(call: StationCall, exchange: Exchange, body: etree._Element,
+                      namespace: str) -> None:
         reading = read_request(body, exchange.operation, namespace)
         exchange.request = reading.value
         for quirk in reading.quirks:
             call.quirk(quirk.code, f"{exchange.operation.name}: {quirk.detail}")
-        return call
 
     def _identity_and_headers(self, envelope: Envelope) -> tuple[str | None, list]:
         """chargeBoxIdentity from any namespace, and a MustUnderstand check of the rest."""

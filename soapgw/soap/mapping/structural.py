@@ -85,7 +85,16 @@ def to_core(spyne_object, core_type):
     """
     values, missing = {}, []
     for name, soap_name, shape, target, required in _core_fields(core_type):
-        value = values[name] = _converted(getattr(spyne_object, soap_name, None), shape, target)
+        value = getattr(spyne_object, soap_name, None)
+        # _converted, inlined for the plain fields (a long meter value list has tens of
+        # thousands): a str stays itself, as str() would give it back.
+        if shape == "simple":
+            if value is not None and target is not None and not (
+                    target is str and type(value) is str):
+                value = target(value)
+        else:
+            value = _converted(value, shape, target)
+        values[name] = value
         if value is None and required:
             missing.append(name)
     if missing:
