@@ -8,6 +8,8 @@ from __future__ import annotations
 SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
 WSA = "http://www.w3.org/2005/08/addressing"
 CS16 = "urn://Ocpp/Cs/2015/10/"
+CS15 = "urn://Ocpp/Cs/2012/06/"
+MAX_ELEMENTS = 20_000  # the default SOAPGW_MAX_MESSAGE_ELEMENTS
 LIMIT = 1024 * 1024  # the default SOAPGW_MAX_MESSAGE_BYTES
 
 
@@ -172,11 +174,44 @@ def elements_at_bound(identity: str, operation: str = "Authorize") -> bytes:
     return wrap(identity, body, operation)
 
 
+# Elements every MeterValues below has before its readings: Envelope, Header,
+# chargeBoxIdentity, MessageID, Action, Body, meterValuesRequest, connectorId.
+_METER_VALUES_HEAD = 8
+
+
 def sampled_values_at_bound(identity: str, operation: str = "MeterValues") -> bytes:
-    """6,600 schema-valid sampled values (19,800 elements) in one MeterValues."""
-    values = "<sampledValue><value>1</value></sampledValue>" * 6_600
+    """9,995 schema-valid sampled values (2 elements each) under one timestamp: 20,000
+    elements, the most readings one MeterValues can carry at the bound."""
+    count = (MAX_ELEMENTS - _METER_VALUES_HEAD - 2) // 2
+    values = "<sampledValue><value>1</value></sampledValue>" * count
     return wrap(identity, _meter_values(values).replace(
         "<cs:meterValue>", f'<cs:meterValue xmlns="{CS16}">'), operation)
+
+
+def timestamped_values_at_bound(identity: str, operation: str = "MeterValues") -> bytes:
+    """4,998 meterValues of one reading each, every one with its own timestamp (4 elements
+    each): the costliest valid OCPP 1.6 MeterValues per element."""
+    count = (MAX_ELEMENTS - _METER_VALUES_HEAD) // 4
+    values = "".join(f"<cs:meterValue><cs:timestamp>{_moment(i)}</cs:timestamp><cs:sampledValue>"
+                     f"<cs:value>{i}</cs:value></cs:sampledValue></cs:meterValue>"
+                     for i in range(count))
+    return wrap(identity, "<cs:meterValuesRequest><cs:connectorId>1</cs:connectorId>"
+                          f"{values}</cs:meterValuesRequest>", operation)
+
+
+def ocpp15_values_at_bound(identity: str, operation: str = "MeterValues") -> bytes:
+    """19,990 OCPP 1.5 meter ``value`` elements (one element each) under one timestamp: the
+    most readings per element of any request."""
+    count = MAX_ELEMENTS - _METER_VALUES_HEAD - 2
+    body = ("<cs:meterValuesRequest><cs:connectorId>1</cs:connectorId><cs:values>"
+            f"<cs:timestamp>2026-03-01T10:00:00Z</cs:timestamp>{'<cs:value>1</cs:value>' * count}"
+            "</cs:values></cs:meterValuesRequest>")
+    return wrap(identity, body, operation).replace(CS16.encode(), CS15.encode())
+
+
+def _moment(second: int) -> str:
+    return f"2026-03-{1 + second // 86_400:02}T{second // 3600 % 24:02}:{second // 60 % 60:02}:" \
+           f"{second % 60:02}Z"
 
 
 def attributes_at_bound(identity: str, operation: str = "MeterValues") -> bytes:
@@ -197,6 +232,8 @@ def namespaces_at_bound(identity: str, operation: str = "MeterValues") -> bytes:
 AT_BOUNDS = {
     "elements at the bound": (elements_at_bound, "Authorize"),
     "sampled values at the bound": (sampled_values_at_bound, "MeterValues"),
+    "timestamped values at the bound": (timestamped_values_at_bound, "MeterValues"),
+    "OCPP 1.5 values at the bound": (ocpp15_values_at_bound, "MeterValues"),
     "attributes at the bound": (attributes_at_bound, "MeterValues"),
     "namespaces at the bound": (namespaces_at_bound, "MeterValues"),
 }
