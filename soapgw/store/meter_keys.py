@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import Connection, bindparam, select
 
 from soapgw.store.models import MeterValueRow
-from soapgw.store.types import sqlite_datetime
+from soapgw.store.types import SQLITE_JSON, sqlite_datetime
 from soapgw.timestamps import utc
 
 MANY_TIMES = 50
@@ -35,7 +35,7 @@ _SQLITE_STORED_KEYS = (
 def stored_keys(connection: Connection, connector_pk: int, times: set[datetime]) -> set[tuple]:
     """The natural keys (NATURAL_KEY order, times as aware UTC datetimes) of the connector's
     stored MeterValues readings at any of ``times``."""
-    if connection.dialect.name != "sqlite" or len(times) < MANY_TIMES:
+    if connection.dialect.name != "sqlite" or not SQLITE_JSON or len(times) < MANY_TIMES:
         return {tuple(row) for row in connection.execute(_STORED_KEYS, {
             "b_connector": connector_pk, "b_times": sorted(times)})}
     stamps = json.dumps(sorted({sqlite_datetime(moment) for moment in times}))

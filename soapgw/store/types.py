@@ -61,7 +61,7 @@ def sqlite_datetime(value) -> str:
 # more than SQLite's insert (6,600 meter values: 34 ms through executemany, 24 ms this way).
 BULK_ROWS = 100
 # json_each and json_extract are built into SQLite from 3.38 (a compile option before).
-_SQLITE_JSON = sqlite3.sqlite_version_info >= (3, 38)
+SQLITE_JSON = sqlite3.sqlite_version_info >= (3, 38)
 
 
 class DriverInsert:
@@ -100,7 +100,7 @@ class DriverInsert:
         if len(shared) != self.shared:
             raise ValueError(f"{self.shared} shared value(s) expected, {len(shared)} given")
         postgres = connection.dialect.name == "postgresql"
-        if not postgres and _SQLITE_JSON and len(rows) >= BULK_ROWS:
+        if not postgres and SQLITE_JSON and len(rows) >= BULK_ROWS:
             payload = _json_rows(rows)
             if payload is not None:
                 bound = self._stored(list(shared), sqlite_datetime, offset=self.row_columns)
