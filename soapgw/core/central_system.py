@@ -93,30 +93,18 @@ class CentralSystem:
         read-only ``db``. A BootNotification always is (an unknown station is answered from
         it); any other only from a registered, Accepted station it may speak as. Reading a
         megabyte of meter values costs tens of milliseconds of CPU: a sender whose message
-        is refused anyway must not make the gateway pay that (see ``refuse_unread``)."""
+        is refused anyway must not make the gateway pay that (``process`` with no request)."""
         return call.action == "BootNotification" or may_be_advised(db, call, self.access)
-
-    def refuse_unread(self, db: Db, call: StationCall) -> None:
-        """Refuse a message that ``may_be_read`` said is not worth reading. It passes the gate
-        as any message does (what the gate records is written: the unknown station, the
-        last contact; StationRefused for a message that may not speak as its station), then
-        is refused with SecurityError; its event carries no request. Always raises (also for
-        a station accepted between the look-up and this transaction: it sends again)."""
-        admission = admit(db, call, False, self.settings.allowed_callback_networks,
-                          self.access)
-        error = OcppError(ErrorCode.SECURITY_ERROR, admission.refusal or (
-            f"charge box {call.charge_box_id!r} was not allowed to send {call.action} when "
-            "the message came; send it again"))
-        if admission.station is not None:
-            record_quirks(db, admission.station.id, call)
-        self.events.message(db, call, None, error=error)
-        raise error
 
     def process(self, db: Db, call: StationCall, request):
         """Admit the station, run the action's handler, record quirks; return the response.
 
         Raises OcppError when the station may not send this message. What the gate records
         (unknown station, last contact) is written even then: the caller commits either way.
+        ``request`` None: the edge did not read the message, ``may_be_read`` having said no;
+        it is refused (SecurityError) after the gate, also when the station was accepted
+        between that look-up and this transaction (it sends again), and its event carries
+        ``"request": null``.
         """
         handler = _HANDLERS.get(call.action)
         if handler is None:
@@ -130,6 +118,10 @@ class CentralSystem:
         try:
             if admission.refusal is not None:
                 admission.refuse()
+            if request is None:
+                raise OcppError(ErrorCode.SECURITY_ERROR, (
+                    f"charge box {call.charge_box_id!r} was not allowed to send {call.action} "
+                    "when the message came; send it again"))
             response = handler(HandlerContext(db, admission.station, call, self, runtime),
                                request)
         except OcppError as error:

@@ -139,7 +139,7 @@ class EventPublisher:
     def message(self, db: Db, call, request, response=None, error=None) -> None:
         """A station's message with its answer (or the OcppError that refused it), then the
         facts its handling derived (``call.events``). ``request`` None: refused unread
-        (CentralSystem.refuse_unread), ``"request": null``."""
+        (CentralSystem.process), ``"request": null``."""
         payload = {"action": call.action,
                    "request": encode(request) if request is not None else None}
         if call.advice is not None:

@@ -61,7 +61,6 @@ class SoapLevelFault(Exception):
 # meter values, tens of ms), a look-up ~0.1 ms; smaller messages are read at once (the usual
 # ones are 0.5-3 KB, and a look-up on each would cost the throughput).
 CHECK_BEFORE_READING = 16 * 1024
-_UNREAD = object()  # the core request of a message refused before it was read
 
 
 @dataclass
@@ -173,7 +172,7 @@ class CentralSystemEndpoint:
             self.forwarding.check(environ)  # a local proxy that is not trusted: refuse
             version, operation = exchange.version, exchange.operation
             if len(exchange.raw) > CHECK_BEFORE_READING and not self._may_be_read(call):
-                core_request = _UNREAD
+                core_request = None  # refused unread (CentralSystem.process)
             else:
                 # Read and map before taking the write lock; a decision message may be asked
                 # of an outside advisor (an upstream central system ...), never while holding it.
@@ -186,8 +185,6 @@ class CentralSystemEndpoint:
 
         def unit(db: Connection) -> tuple[int, bytes, str]:
             try:
-                if core_request is _UNREAD:
-                    self.central_system.refuse_unread(db, call)  # raises
                 core_response = self.central_system.process(db, call, core_request)
                 response = write_reply(
                     version.mapping.response_from_core(operation, core_response),
