@@ -103,31 +103,28 @@ class DriverInsert:
         if not postgres and SQLITE_JSON and len(rows) >= BULK_ROWS:
             payload = _json_rows(rows)
             if payload is not None:
-                bound = self._stored(list(shared), sqlite_datetime, offset=self.row_columns)
-                connection.exec_driver_sql(self.sqlite_bulk, (*bound, payload))
+                first = self._stored([*rows[0], *shared], sqlite_datetime, {})
+                connection.exec_driver_sql(self.sqlite_bulk,
+                                           (*first[self.row_columns:], payload))
                 return
         stamp = utc if postgres else sqlite_datetime
         stamped = {}  # the rows of one message share their few timestamps
-        values = [tuple(self._stored([*row, *shared], stamp, stamped)) for row in rows]
+        values = [self._stored([*row, *shared], stamp, stamped) for row in rows]
         if values:
             connection.exec_driver_sql(self.postgres if postgres else self.sqlite, values)
 
-    def _stored(self, row: list, stamp, stamped: dict | None = None, offset: int = 0) -> list:
-        """``row`` (the values of the columns from ``offset`` on) as the column types would
-        store it: text cut to width, datetimes stamped (``stamped``: a memo of stamps)."""
+    def _stored(self, row: list, stamp, stamped: dict) -> tuple:
+        """``row`` as the column types would store it: text cut to width, datetimes stamped
+        (``stamped``: the stamps made so far)."""
         for index, width in self.widths:
-            if index >= offset and isinstance(value := row[index - offset], str) \
-                    and len(value) > width:
-                row[index - offset] = value[:width]
+            if isinstance(value := row[index], str) and len(value) > width:
+                row[index] = value[:width]
         for index in self.times:
-            if index >= offset and (moment := row[index - offset]) is not None:
-                if stamped is None:
-                    row[index - offset] = stamp(moment)
-                else:
-                    if moment not in stamped:
-                        stamped[moment] = stamp(moment)
-                    row[index - offset] = stamped[moment]
-        return row
+            if (moment := row[index]) is not None:
+                if moment not in stamped:
+                    stamped[moment] = stamp(moment)
+                row[index] = stamped[moment]
+        return tuple(row)
 
 
 def _json_rows(rows) -> str | None:
