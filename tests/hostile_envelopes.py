@@ -5,11 +5,15 @@ Shared by tests/test_hostile_shapes.py and benchmarks/hostile_shapes.py.
 """
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
+from soapgw.soap.shape import MAX_ELEMENTS  # the default SOAPGW_MAX_MESSAGE_ELEMENTS
+from soapgw.timestamps import format_timestamp
+
 SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
 WSA = "http://www.w3.org/2005/08/addressing"
 CS16 = "urn://Ocpp/Cs/2015/10/"
 CS15 = "urn://Ocpp/Cs/2012/06/"
-MAX_ELEMENTS = 20_000  # the default SOAPGW_MAX_MESSAGE_ELEMENTS
 LIMIT = 1024 * 1024  # the default SOAPGW_MAX_MESSAGE_BYTES
 
 
@@ -210,8 +214,7 @@ def ocpp15_values_at_bound(identity: str, operation: str = "MeterValues") -> byt
 
 
 def _moment(second: int) -> str:
-    return f"2026-03-{1 + second // 86_400:02}T{second // 3600 % 24:02}:{second // 60 % 60:02}:" \
-           f"{second % 60:02}Z"
+    return format_timestamp(datetime(2026, 3, 1, tzinfo=timezone.utc) + timedelta(seconds=second))
 
 
 def attributes_at_bound(identity: str, operation: str = "MeterValues") -> bytes:
