@@ -361,6 +361,21 @@ class Server:
                 pass
         return total
 
+    def settle(self, timeout: float = 30.0, idle: float = 0.04) -> float:
+        """Until the server, unloaded, uses less than ``idle`` of a core over half a second
+        (at most ``timeout`` s): soapgw serve starts its helper processes once it answers,
+        and their imports (~1 s of CPU each) must not be measured as serving. Returns the
+        seconds waited."""
+        started = time.monotonic()
+        before = self.cpu_seconds()
+        while time.monotonic() - started < timeout:
+            time.sleep(0.5)
+            after = self.cpu_seconds()
+            if after - before < idle * 0.5:
+                break
+            before = after
+        return time.monotonic() - started
+
     def log_tail(self, lines: int = 30) -> str:
         if not self.log.closed:
             self.log.flush()

@@ -22,16 +22,17 @@ temporary directory, on a free 127.0.0.1 port, with the same registered stations
 - the raw handler (benchmarks/http_load.py ``baseline_app``: read, safe lxml parse, a reply
   template) under gunicorn with the settings soapgw serve gives it by default.
 
-Scenarios, driven by wrk (``apt-get install wrk``) with a Lua script, every request with
-``Connection: close``: (a) Heartbeats from all the stations in turn, (b) a session per client
-(BootNotification, StatusNotification, Authorize, StartTransaction, 3x MeterValues,
-StopTransaction, a unique transaction each; each client's sessions go round its own share of
-the stations). Rounds are interleaved, the servers' order rotated each round; the figures are
-medians over the rounds, the ratios medians of each round's ratios. After each soapgw run the
-journal rows (in and out) and the transactions it added are counted in its database and
-checked against the requests wrk saw answered. Next to each figure: the server's CPU per
-message and the CPU every other process on the machine used meanwhile (the figures are only
-comparable when that is low).
+Each server is first left until it idles (soapgw's helper processes started: their imports are
+not serving), then warmed up for ``--warmup`` seconds, unmeasured. Scenarios, driven by wrk
+(``apt-get install wrk``) with a Lua script, every request with ``Connection: close``: (a)
+Heartbeats from all the stations in turn, (b) a session per client (BootNotification,
+StatusNotification, Authorize, StartTransaction, 3x MeterValues, StopTransaction, a unique
+transaction each; each client's sessions go round its own share of the stations). Rounds are
+interleaved, the servers' order rotated each round; the figures are medians over the rounds,
+the ratios medians of each round's ratios. After each soapgw run the journal rows (in and out)
+and the transactions it added are counted in its database and checked against the requests wrk
+saw answered. Next to each figure: the server's CPU per message and the CPU every other process
+on the machine used meanwhile (the figures are only comparable when that is low).
 
 Every loop is bounded in count and in time, only 127.0.0.1 is contacted, the servers are
 stopped and the temporary directory is removed at the end, also on Ctrl-C or SIGTERM.
@@ -118,6 +119,7 @@ def run_server(key: str, args, directory: Path, stations, tags) -> dict:
             return run_wrk(server.url, directory, scenario, stations, tags,
                            clients=args.clients, threads=args.wrk_threads, seconds=seconds,
                            max_rps=args.max_rps, close=True)
+        server.settle()  # the helper processes' start is not part of serving
         load("heartbeat", args.warmup)  # workers import lazily, SQLite pages: not measured
         for scenario, _label, _unit in SCENARIOS:
             before = settled(server) if key != "raw" else None

@@ -136,3 +136,43 @@ def test_a_failed_commit_fails_every_unit_of_the_batch(sqlite_url):
         assert db.execute(text("SELECT id FROM parent")).scalars().all() == [1]
         assert db.execute(text("SELECT count(*) FROM child")).scalar() == 0
     engine.dispose()
+
+
+def test_sqlite_batches_share_one_kept_connection_until_a_commit_fails(sqlite_url):
+    """On an SQLite file the batches run on one connection kept by the GroupCommit (no pool
+    checkout per message); a unit's own error leaves it in use, a failed COMMIT gives it back to
+    the pool (which resets it) and the next batch takes one anew,
+    and the batches after either still commit."""
+    engine = make_engine(sqlite_url)
+    with engine.begin() as db:
+        db.execute(text("CREATE TABLE parent (id INTEGER PRIMARY KEY)"))
+        db.execute(text("CREATE TABLE child (id INTEGER PRIMARY KEY, parent INTEGER "
+                        "REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED)"))
+    group = GroupCommit(engine, writer_lock(engine))
+
+    def insert(key: int):
+        def unit(db):
+            db.execute(text("INSERT INTO parent (id) VALUES (:id)"), {"id": key})
+            return db
+        return unit
+
+    def refused(db):
+        db.execute(text("INSERT INTO parent (id) VALUES (50)"))
+        raise Refused("no")
+
+    def failing_commit(db):
+        db.execute(text("INSERT INTO child (id, parent) VALUES (1, 99)"))  # fails at COMMIT
+
+    first, second = group.run(insert(1)), group.run(insert(2))
+    assert first is second
+    with pytest.raises(Refused):
+        group.run(refused)
+    assert group.run(insert(3)) is first  # rolled back, still the same connection
+    with pytest.raises(Exception):
+        group.run(failing_commit)
+    assert group.run(insert(4)) is not first  # given back to the pool (reset), another taken
+    with engine.connect() as db:
+        assert db.execute(text("SELECT id FROM parent ORDER BY id")).scalars().all() == \
+            [1, 2, 3, 4]
+        assert db.execute(text("SELECT count(*) FROM child")).scalar() == 0
+    engine.dispose()

@@ -16,15 +16,22 @@ unit in it, each inside a SAVEPOINT, commits, and hands the results back. The ru
   has two units at once).
 - The leader runs at most ``max_batch`` units, then hands the lead to the thread of the
   next waiting unit, so no thread serves others' messages for long.
+- On an SQLite file, batches run on one connection the GroupCommit keeps (one batch runs at
+  a time): taking a pooled connection and giving it back (with its reset) cost more than
+  BEGIN and COMMIT themselves. It is dropped when BEGIN or COMMIT fails, and on fork. Other databases
+  take a pooled connection per batch, whose pre-ping finds a server that went away.
 """
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
 from sqlalchemy import Connection, Engine
+
+from soapgw.store.database import is_sqlite_file
 
 T = TypeVar("T")
 MAX_BATCH = 16
@@ -53,6 +60,9 @@ class GroupCommit:
         self._leading = False
         self.batches = 0  # counters for benchmarks and tests
         self.units = 0
+        self._keeps = is_sqlite_file(engine.url)
+        self._kept: Connection | None = None
+        self._kept_pid: int | None = None
 
     def run(self, work: Callable[[Connection], T]) -> T:
         unit = _Unit(work)
@@ -93,7 +103,7 @@ class GroupCommit:
         self.batches += 1
         self.units += len(batch)
         try:
-            with self.write_lock, self.engine.begin() as db:
+            with self.write_lock, self._transaction() as db:
                 if len(batch) == 1:
                     unit = batch[0]
                     try:
@@ -115,7 +125,29 @@ class GroupCommit:
                 finally:
                     cursor.close()
         except BaseException as error:  # noqa: BLE001  (BEGIN or COMMIT failed, or a lone unit)
+            if not (len(batch) == 1 and batch[0].error is error):
+                self._drop_kept()  # a lone unit's own error was rolled back like a savepoint's
             for unit in batch:
                 if unit.error is None:
                     unit.error = error
                 unit.result = None
+
+    @contextlib.contextmanager
+    def _transaction(self):
+        """A write transaction on the kept connection (SQLite files) or a pooled one."""
+        if not self._keeps:
+            with self.engine.begin() as db:
+                yield db
+            return
+        if self._kept is None or self._kept_pid != os.getpid():
+            self._kept, self._kept_pid = self.engine.connect(), os.getpid()
+        with self._kept.begin():
+            yield self._kept
+
+    def _drop_kept(self) -> None:
+        """After a failure the connection's state is unknown: the next batch takes a new one
+        (one inherited through fork is left alone, never closed from the child)."""
+        kept, self._kept = self._kept, None
+        if kept is not None and self._kept_pid == os.getpid():
+            with contextlib.suppress(Exception):
+                kept.close()
