@@ -23,12 +23,15 @@ MANY_TIMES = 50
 NATURAL_KEY = ("transaction_pk", "value_timestamp", "measurand", "phase", "context", "location")
 
 _ROWS = MeterValueRow.__table__
-_STORED_KEYS = select(*(_ROWS.c[name] for name in NATURAL_KEY)).where(
+# DISTINCT: only the set of keys matters, and a resent message of thousands of readings under
+# one timestamp has thousands of rows with few keys (19,990 OCPP 1.5 values: 1 key), each a
+# row converted in Python otherwise.
+_STORED_KEYS = select(*(_ROWS.c[name] for name in NATURAL_KEY)).distinct().where(
     _ROWS.c.connector_pk == bindparam("b_connector"), _ROWS.c.source == "MeterValues",
     _ROWS.c.value_timestamp.in_(bindparam("b_times", expanding=True)))
 _TIME = NATURAL_KEY.index("value_timestamp")
 _SQLITE_STORED_KEYS = (
-    f"SELECT {', '.join(NATURAL_KEY)} FROM {_ROWS.name} WHERE connector_pk = ? "
+    f"SELECT DISTINCT {', '.join(NATURAL_KEY)} FROM {_ROWS.name} WHERE connector_pk = ? "
     "AND source = 'MeterValues' AND value_timestamp IN (SELECT value FROM json_each(?))")
 
 
