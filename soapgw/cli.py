@@ -189,7 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="processes serving the web UI and the API (default 1; 0: the "
                             "stations' processes serve them too)")
     serve.add_argument("--threads", type=_at_least(1), default=None,
-                       help="threads per worker process (default 4, soapgw.server.THREADS)")
+                       help="threads per worker process (default 8, soapgw.server.THREADS)")
     serve.add_argument("--stream-port", type=int, default=None,
                        help="port of the live event stream (default: --port + 1; 0: none)")
     serve.set_defaults(handler=cmd_serve)

@@ -54,7 +54,7 @@ def still_open(sock: socket.socket) -> bool:
 
 
 def test_a_heartbeat_is_answered_while_clients_trickle(served):
-    """More trickling connections than the stations' pool has threads (1 worker x 4), half of
+    """More trickling connections than the stations' pool has threads (1 worker x 8), half of
     them in the head, half in the body: gunicorn's sync worker served none of the Heartbeats
     until its 60 s timeout killed it."""
     request = HEAD + HEARTBEAT
