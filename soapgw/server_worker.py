@@ -40,11 +40,6 @@ BODY_TIMEOUT = 30.0  # seconds for the body once the head is in, plus a second p
 MIN_RATE = 10_000  # bytes per second a large body must at least come at
 HANDOFF_BUFFER = 1024 * 1024
 BUSY_GATE_MAX = 0.1  # seconds a worker with busy threads leaves new connections to others
-# gunicorn's loop tells the arbiter it lives (a file's mtime, a system call) and looks for
-# late connections at every turn, that is several times per request under load; the arbiter
-# waits 60 s (timeout) and the reading deadlines are seconds, so a few times a second do.
-NOTIFY_EVERY = 0.5
-SWEEP_EVERY = 0.1
 
 TIMEOUT_ANSWER = (b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n"
                   b"Content-Length: 0\r\n\r\n")
@@ -124,7 +119,6 @@ class SyncWorker(FramingErrors, sync.SyncWorker):
 class GatewayWorker(FramingErrors, ThreadWorker):
     role = "all"
     channel: tuple[socket.socket, socket.socket] | None = None
-    notified = swept = 0.0  # when notify and the late-requests sweep last ran
 
     def init_process(self):
         self.reading: dict[TConn, Reading] = {}
@@ -332,19 +326,10 @@ class GatewayWorker(FramingErrors, ThreadWorker):
         self.nr_conns -= 1
         conn.close()
 
-    def notify(self):
-        now = time.monotonic()
-        if now - self.notified >= NOTIFY_EVERY or not self.alive:
-            self.notified = now
-            super().notify()
-
     def murder_pending(self):
         """Besides gunicorn's own: requests not read whole by their deadline are cut off."""
         super().murder_pending()
         now = time.monotonic()
-        if now - self.swept < SWEEP_EVERY and self.alive:
-            return
-        self.swept = now
         # a stopping worker waits for requests being read, not for idle connections
         late = [conn for conn, state in self.reading.items()
                 if state.deadline <= now or not (self.alive or state.buffer.data)]
