@@ -361,20 +361,18 @@ class Server:
                 pass
         return total
 
-    def settle(self, timeout: float = 30.0, idle: float = 0.04) -> float:
+    def settle(self, timeout: float = 30.0, idle: float = 0.04) -> None:
         """Until the server, unloaded, uses less than ``idle`` of a core over half a second
         (at most ``timeout`` s): soapgw serve starts its helper processes once it answers,
-        and their imports (~1 s of CPU each) must not be measured as serving. Returns the
-        seconds waited."""
-        started = time.monotonic()
+        and their imports (~1 s of CPU each) must not be measured as serving."""
+        deadline = time.monotonic() + timeout
         before = self.cpu_seconds()
-        while time.monotonic() - started < timeout:
+        while time.monotonic() < deadline:
             time.sleep(0.5)
             after = self.cpu_seconds()
             if after - before < idle * 0.5:
-                break
+                return
             before = after
-        return time.monotonic() - started
 
     def log_tail(self, lines: int = 30) -> str:
         if not self.log.closed:

@@ -8,6 +8,7 @@ import time
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
 from soapgw.store.database import make_engine, writer_lock
 from soapgw.store.group_commit import GroupCommit
@@ -141,8 +142,8 @@ def test_a_failed_commit_fails_every_unit_of_the_batch(sqlite_url):
 def test_sqlite_batches_share_one_kept_connection_until_a_commit_fails(sqlite_url):
     """On an SQLite file the batches run on one connection kept by the GroupCommit (no pool
     checkout per message); a unit's own error leaves it in use, a failed COMMIT gives it back to
-    the pool (which resets it) and the next batch takes one anew,
-    and the batches after either still commit."""
+    the pool (which resets it) and the next batch takes one anew, and the batches after
+    either still commit."""
     engine = make_engine(sqlite_url)
     with engine.begin() as db:
         db.execute(text("CREATE TABLE parent (id INTEGER PRIMARY KEY)"))
@@ -168,7 +169,7 @@ def test_sqlite_batches_share_one_kept_connection_until_a_commit_fails(sqlite_ur
     with pytest.raises(Refused):
         group.run(refused)
     assert group.run(insert(3)) is first  # rolled back, still the same connection
-    with pytest.raises(Exception):
+    with pytest.raises(IntegrityError):
         group.run(failing_commit)
     assert group.run(insert(4)) is not first  # given back to the pool (reset), another taken
     with engine.connect() as db:

@@ -18,8 +18,9 @@ unit in it, each inside a SAVEPOINT, commits, and hands the results back. The ru
   next waiting unit, so no thread serves others' messages for long.
 - On an SQLite file, batches run on one connection the GroupCommit keeps (one batch runs at
   a time): taking a pooled connection and giving it back (with its reset) cost more than
-  BEGIN and COMMIT themselves. It is dropped when BEGIN or COMMIT fails, and on fork. Other databases
-  take a pooled connection per batch, whose pre-ping finds a server that went away.
+  BEGIN and COMMIT themselves. It is dropped when BEGIN or COMMIT fails, and on fork.
+  Other databases take a pooled connection per batch, whose pre-ping finds a server that
+  went away.
 """
 from __future__ import annotations
 
