@@ -79,9 +79,11 @@ def test_payloads_cover_every_operation():
 
 @pytest.fixture
 def outbound_gateway(gateway, tmp_path):
-    """The gateway's sessions with settings for commands (public URL, short timeouts)."""
+    """The gateway's sessions with settings for commands (public URL, short timeouts: an
+    accepted RemoteStartTransaction waits this long for a StartTransaction that never comes;
+    1.5 s, as late in a loaded run a station's answer alone may take longer than 0.5 s)."""
     gateway.settings = make_settings(gateway.settings.database_url, tmp_path,
-                                     public_url=PUBLIC_URL, operation_timeout=0.5,
+                                     public_url=PUBLIC_URL, operation_timeout=1.5,
                                      connect_timeout=2)
     return gateway
 
