@@ -315,6 +315,27 @@ class _Phases:
         self.seconds["sqlite3 execute"] = (self.seconds.get("sqlite3 execute", 0.0)
                                            + time.thread_time() - self._started.pop())
 
+    def _list_driver_queries(self) -> None:
+        """Statements run on the driver's cursor (store.driver_query) pass no cursor event:
+        listed and timed here as the events list and time the others."""
+        from soapgw.store.driver_query import DriverQuery
+        original = DriverQuery.rows
+        labels: dict[int, str] = {}
+
+        def rows(query, db, values):
+            label = labels.get(id(query))
+            if label is None:
+                label = labels[id(query)] = " ".join(str(query.statement).split()[:3])
+            self.statements.append(label)
+            started = time.thread_time()
+            try:
+                return original(query, db, values)
+            finally:
+                self.seconds["sqlite3 execute"] = (self.seconds.get("sqlite3 execute", 0.0)
+                                                   + time.thread_time() - started)
+        DriverQuery.rows = rows
+        self._undo.append((DriverQuery, "rows", original))
+
     def __enter__(self):
         from sqlalchemy import event
 
@@ -352,6 +373,7 @@ class _Phases:
         self.wrap(endpoint, "reply_headers", "reply")
         self.wrap(endpoint.CentralSystemEndpoint, "_journal", "journal")
         self.wrap(self._engine.dialect, "do_commit", "sqlite3 commit")
+        self._list_driver_queries()
         event.listen(self._engine, "before_cursor_execute", self._before)
         event.listen(self._engine, "after_cursor_execute", self._after)
         return self

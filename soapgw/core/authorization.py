@@ -2,26 +2,36 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import bindparam, func, select
 
 from soapgw.core import unknown_tags
 from soapgw.core.messages import IdTagInfo
 from soapgw.store.database import Db
+from soapgw.store.driver_query import DriverQuery
 from soapgw.store.models import IdTag, Transaction
 
-
 _TAGS = IdTag.__table__
-_FIND_TAG = select(_TAGS.c.id_tag, _TAGS.c.parent_id_tag, _TAGS.c.expiry_date, _TAGS.c.blocked,
-                   _TAGS.c.max_active_transactions).where(_TAGS.c.id_tag == bindparam("b_tag"))
+_FIND_TAG = DriverQuery(select(  # Authorize, StartTransaction and StopTransaction ask it
+    _TAGS.c.id_tag, _TAGS.c.parent_id_tag, _TAGS.c.expiry_date, _TAGS.c.blocked,
+    _TAGS.c.max_active_transactions).where(_TAGS.c.id_tag == bindparam("b_tag")))
+
+
+class Tag(NamedTuple):
+    id_tag: str
+    parent_id_tag: str | None
+    expiry_date: datetime | None
+    blocked: bool
+    max_active_transactions: int
 _ACTIVE = (select(func.count()).select_from(Transaction.__table__)
            .where(Transaction.__table__.c.id_tag == bindparam("b_tag"),
                   Transaction.__table__.c.stop_timestamp.is_(None)))
 
 
-def find_tag(db: Db, id_tag: str):
-    """The tag's row (id_tag, parent_id_tag, expiry_date, blocked, max_active_transactions)."""
-    return db.execute(_FIND_TAG, {"b_tag": id_tag}).one_or_none()
+def find_tag(db: Db, id_tag: str) -> Tag | None:
+    row = _FIND_TAG.one_or_none(db, {"b_tag": id_tag})
+    return Tag(*row) if row is not None else None
 
 
 def tag_info(tag, at: datetime) -> IdTagInfo:

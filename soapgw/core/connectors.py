@@ -5,23 +5,25 @@ from sqlalchemy import bindparam, select
 
 from soapgw.core.errors import ErrorCode, OcppError
 from soapgw.store.database import Db
+from soapgw.store.driver_query import DriverQuery
 from soapgw.store.models import Connector
 from soapgw.store.upsert import insert_for
 
 
 _CONNECTORS = Connector.__table__
-_FIND = select(_CONNECTORS.c.id).where(_CONNECTORS.c.charge_box_pk == bindparam("b_station"),
-                                       _CONNECTORS.c.connector_id == bindparam("b_connector"))
+_FIND = DriverQuery(select(_CONNECTORS.c.id).where(  # on the path of most messages
+    _CONNECTORS.c.charge_box_pk == bindparam("b_station"),
+    _CONNECTORS.c.connector_id == bindparam("b_connector")))
 
 
 def connector_pk(db: Db, charge_box_pk: int, connector_id: int) -> int:
     """The primary key of the station's connector, created when new (safe under concurrency)."""
     keys = {"b_station": charge_box_pk, "b_connector": connector_id}
-    found = db.scalar(_FIND, keys)
+    found = _FIND.scalar(db, keys)
     if found is None:
         db.execute(insert_for(db, _CONNECTORS).values(
             charge_box_pk=charge_box_pk, connector_id=connector_id).on_conflict_do_nothing())
-        found = db.scalar(_FIND, keys)
+        found = _FIND.scalar(db, keys)
     return found
 
 

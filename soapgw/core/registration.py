@@ -15,6 +15,7 @@ from soapgw.core.enums import EventType
 from soapgw.core.events import NewEvent
 from soapgw.core.station_columns import update_station
 from soapgw.store.database import Db
+from soapgw.store.driver_query import DriverQuery
 from soapgw.store.models import ChargeBox, EndpointChange, StationQuirk, UnknownChargeBox
 from soapgw.store.upsert import insert_for, upsert
 from soapgw.timestamps import format_timestamp
@@ -65,17 +66,18 @@ class Admission:
             raise OcppError(ErrorCode.SECURITY_ERROR, self.refusal)
 
 
-def _find_and_touch(heartbeat: bool):
-    """UPDATE charge_box ... RETURNING (Core, built once). A Heartbeat also sets
-    last_heartbeat_at."""
+def _find_and_touch(heartbeat: bool) -> DriverQuery:
+    """UPDATE charge_box ... RETURNING (built once, run through the driver: every message
+    runs it, inside the write lock). A Heartbeat also sets last_heartbeat_at."""
     values = {"last_message_at": bindparam("b_received_at"),
               "ocpp_version": bindparam("b_ocpp_version"),
               "ocpp_transport": bindparam("b_transport"),
               "soap_version": bindparam("b_soap_version")}
     if heartbeat:
         values["last_heartbeat_at"] = bindparam("b_received_at")
-    return (update(_TABLE).where(_TABLE.c.charge_box_id == bindparam("b_charge_box_id"))
-            .values(**values).returning(*_COLUMNS))
+    return DriverQuery(update(_TABLE)
+                       .where(_TABLE.c.charge_box_id == bindparam("b_charge_box_id"))
+                       .values(**values).returning(*_COLUMNS))
 
 
 _FIND_AND_TOUCH = {False: _find_and_touch(False), True: _find_and_touch(True)}
@@ -91,10 +93,10 @@ def admit(db: Db, call: StationCall, auto_register: bool,
     may not speak as its station, before anything is learnt from it.
     """
     # One statement both finds the station and records that it is alive.
-    row = db.execute(_FIND_AND_TOUCH[call.action == "Heartbeat"], {
+    row = _FIND_AND_TOUCH[call.action == "Heartbeat"].one_or_none(db, {
         "b_charge_box_id": call.charge_box_id, "b_received_at": call.received_at,
         "b_ocpp_version": call.ocpp_version, "b_transport": call.transport,
-        "b_soap_version": call.soap_version}).one_or_none()
+        "b_soap_version": call.soap_version})
     station = Station(*row) if row is not None else None
     if station is None and auto_register and call.action == "BootNotification" and \
             (access is None or access.may_auto_register(call)):
