@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, MultipleResultsFound, NoResultFound
 
 from soapgw.core.registration import Station
 from soapgw.store.driver_query import DriverQuery
@@ -90,8 +90,13 @@ def test_no_row_and_at_most_one(gateway):
                                       "b_version": "1.6"}) is None
         assert query.one_or_none(db, {"b_id": "CB-PLAIN", "b_at": MOMENTS[0],
                                       "b_version": "1.6"})[1] == "CB-PLAIN"
-        with pytest.raises(ValueError, match="3 rows where at most one"):
+        with pytest.raises(MultipleResultsFound, match="3 rows where at most one"):
             anyone.one_or_none(db, {"b_s": "none of them"})
+        with pytest.raises(NoResultFound):
+            query.one(db, {"b_id": "CB-NONE", "b_at": MOMENTS[0], "b_version": "1.6"})
+        row = query.one(db, {"b_id": "CB-FULL", "b_at": MOMENTS[0], "b_version": "1.6"})
+        assert (row.charge_box_id, row.endpoint_pinned, row.auth_networks) == (
+            "CB-FULL", True, "10.0.0.0/8,192.168.1.0/24")  # named as the columns
 
 
 def test_a_session_runs_it_in_its_own_transaction(gateway):
@@ -129,3 +134,17 @@ def test_python_side_defaults_are_refused(gateway):
     with pytest.raises(TypeError, match="Python-side defaults .*endpoint_pinned.*created_at"):
         with gateway.engine.begin() as db:
             new_station.rows(db, {"b_id": "CB-NEW"})
+
+
+def test_a_select_with_its_own_literals_and_order(gateway):
+    """Literals the statement holds itself (LIMIT 1, a status) are bound as SQLAlchemy binds
+    them; the rows come back in the statement's order."""
+    seed(gateway, "")
+    latest = select(_TABLE.c.charge_box_id, _TABLE.c.offline_since).where(
+        _TABLE.c.registration_status != "Gone", _TABLE.c.id > bindparam("b_after")).order_by(
+        _TABLE.c.charge_box_id.desc()).limit(2)
+    with gateway.engine.connect() as db:
+        expected = [tuple(row) for row in db.execute(latest, {"b_after": 0})]
+        got = DriverQuery(latest).rows(db, {"b_after": 0})
+    assert got == expected == [("CB-PLAIN", None), ("CB-FULL", datetime(
+        2026, 3, 1, 10, 0, 0, 999_999, tzinfo=timezone.utc))]

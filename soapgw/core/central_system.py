@@ -31,6 +31,7 @@ from soapgw.core.station_access import StationAccess
 from soapgw.core.station_columns import update_station
 from soapgw.core.transactions import start_transaction, stop_transaction
 from soapgw.store.database import Db
+from soapgw.store.driver_query import DriverQuery
 from soapgw.store.models import Connector, DataTransferRecord, Transaction
 
 
@@ -47,7 +48,7 @@ class HandlerContext:
 
 # Hot-path statements in Core, built once (the ORM layer cost more than the SQL itself).
 _INSERT_DATA_TRANSFER = insert(DataTransferRecord.__table__)
-_TRANSACTION_OF_STATION = (
+_TRANSACTION_OF_STATION = DriverQuery(  # every MeterValues in a transaction asks it
     select(Transaction.__table__.c.id)
     .join(Connector.__table__, Connector.__table__.c.id == Transaction.__table__.c.connector_pk)
     .where(Transaction.__table__.c.id == bindparam("b_id"),
@@ -190,7 +191,7 @@ def meter_values(ctx: HandlerContext, request: m.MeterValuesRequest):
                                   ctx.call.action)
     transaction_pk = None
     if request.transaction_id is not None and request.transaction_id > 0:  # < 1 means none
-        transaction_pk = ctx.db.scalar(_TRANSACTION_OF_STATION, {
+        transaction_pk = _TRANSACTION_OF_STATION.scalar(ctx.db, {
             "b_id": request.transaction_id, "b_station": ctx.station.id})
         if transaction_pk is None:
             ctx.call.quirk("unknown-transaction",

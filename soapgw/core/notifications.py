@@ -12,14 +12,16 @@ from soapgw.core.connectors import station_connector
 from soapgw.core.messages import StatusNotificationRequest
 from soapgw.core.station_columns import update_station
 from soapgw.store.database import Db
+from soapgw.store.driver_query import DriverQuery
 from soapgw.store.models import ConnectorStatus
 
 # Built once: StatusNotification is the commonest message after Heartbeat and MeterValues.
 _STATUS = ConnectorStatus.__table__
 _INSERT_STATUS = insert(_STATUS)
-_LATEST_STATUS = (select(_STATUS.c.status, _STATUS.c.error_code, _STATUS.c.status_timestamp)
-                  .where(_STATUS.c.connector_pk == bindparam("b_connector"))
-                  .order_by(_STATUS.c.status_timestamp.desc(), _STATUS.c.id.desc()).limit(1))
+_LATEST_STATUS = DriverQuery(  # every StatusNotification asks it (store.driver_query)
+    select(_STATUS.c.status, _STATUS.c.error_code, _STATUS.c.status_timestamp)
+    .where(_STATUS.c.connector_pk == bindparam("b_connector"))
+    .order_by(_STATUS.c.status_timestamp.desc(), _STATUS.c.id.desc()).limit(1))
 
 
 def status_notification(db: Db, station, call: StationCall,
@@ -28,7 +30,7 @@ def status_notification(db: Db, station, call: StationCall,
     timestamp = request.timestamp
     if timestamp is None:
         timestamp = call.received_at  # "missing timestamp means now"
-    previous = db.execute(_LATEST_STATUS, {"b_connector": connector}).one_or_none()
+    previous = _LATEST_STATUS.one_or_none(db, {"b_connector": connector})
     # The current status is the latest by timestamp: a late, older notification changes nothing.
     if previous is None or (timestamp >= previous.status_timestamp and (
             (request.status, request.error_code) != (previous.status, previous.error_code))):

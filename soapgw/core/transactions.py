@@ -20,6 +20,7 @@ from soapgw.core.messages import (StartTransactionRequest, StartTransactionRespo
                                   StopTransactionRequest, StopTransactionResponse)
 from soapgw.core.metering import store_meter_values
 from soapgw.store.database import Db
+from soapgw.store.driver_query import DriverQuery
 from soapgw.store.models import ChargeBox, Connector, FailedStop, Transaction
 from soapgw.store.upsert import PerDialect, insert_for
 from soapgw.timestamps import now
@@ -29,13 +30,15 @@ REASONS = values(Reason)
 _TX = Transaction.__table__
 _CONNECTORS = Connector.__table__
 
-_SAME_START = select(_TX.c.id, _TX.c.start_status, _TX.c.started_received_at).where(
+# Look-ups of every start and stop: through the driver (store.driver_query)
+_SAME_START = DriverQuery(select(_TX.c.id, _TX.c.start_status, _TX.c.started_received_at).where(
     _TX.c.connector_pk == bindparam("b_connector"), _TX.c.id_tag == bindparam("b_tag"),
-    _TX.c.start_timestamp == bindparam("b_start"), _TX.c.meter_start == bindparam("b_meter"))
-_OF_STATION = select(_TX.c.id, _TX.c.connector_pk, _TX.c.start_timestamp, _TX.c.meter_start,
-                     _TX.c.stop_timestamp, _TX.c.meter_stop).join(
+    _TX.c.start_timestamp == bindparam("b_start"), _TX.c.meter_start == bindparam("b_meter")))
+_OF_STATION = DriverQuery(select(
+    _TX.c.id, _TX.c.connector_pk, _TX.c.start_timestamp, _TX.c.meter_start,
+    _TX.c.stop_timestamp, _TX.c.meter_stop).join(
     _CONNECTORS, _CONNECTORS.c.id == _TX.c.connector_pk).where(
-    _TX.c.id == bindparam("b_id"), _CONNECTORS.c.charge_box_pk == bindparam("b_station"))
+    _TX.c.id == bindparam("b_id"), _CONNECTORS.c.charge_box_pk == bindparam("b_station")))
 # SET clause from the parameters' keys (stop_timestamp, meter_stop, ...)
 _APPLY_STOP = update(_TX).where(_TX.c.id == bindparam("b_id"),
                                 _TX.c.stop_timestamp.is_(None))
@@ -53,7 +56,7 @@ def start_transaction(db: Db, station, call: StationCall,
     connector = station_connector(db, station.id, request.connector_id, call.action)
     key = {"b_connector": connector, "b_tag": request.id_tag, "b_start": request.timestamp,
            "b_meter": request.meter_start}
-    existing = db.execute(_SAME_START, key).one_or_none()
+    existing = _SAME_START.one_or_none(db, key)
     if existing is None:
         if call.advice is not None:  # decided outside (core.advice); stored all the same
             info = call.advice.response.id_tag_info
@@ -71,7 +74,7 @@ def start_transaction(db: Db, station, call: StationCall,
             call.events.append(NewEvent(EventType.TRANSACTION_STARTED, call.charge_box_id, {
                 "request": encode(request), "response": encode(response)}, call.received_at))
             return response
-        existing = db.execute(_SAME_START, key).one()
+        existing = _SAME_START.one(db, key)
     call.quirk("resent-start", f"StartTransaction resent for transaction {existing.id}")
     info = tag_info(find_tag(db, request.id_tag), existing.started_received_at)
     info.status = existing.start_status  # the answer given the first time
@@ -91,7 +94,7 @@ def stop_transaction(db: Db, station, call: StationCall,
                                              "the time of receipt is used")
         stop_at = call.received_at
     lookup = {"b_id": request.transaction_id, "b_station": station.id}
-    transaction = db.execute(_OF_STATION, lookup).one_or_none()
+    transaction = _OF_STATION.one_or_none(db, lookup)
     failure = _stop_problem(transaction, request, stop_at)
     if failure is None:
         applied = db.execute(_APPLY_STOP, dict(
@@ -105,7 +108,7 @@ def stop_transaction(db: Db, station, call: StationCall,
                 "transactionId": transaction.id, "stoppedBy": "station",
                 "request": encode(request)}, call.received_at))
             return response
-        transaction = db.execute(_OF_STATION, lookup).one()  # stopped meanwhile: by whom?
+        transaction = _OF_STATION.one(db, lookup)  # stopped meanwhile: by whom?
         if transaction.stop_timestamp == stop_at and transaction.meter_stop == request.meter_stop:
             call.quirk("duplicate-stop", f"StopTransaction {transaction.id} received again")
             return response

@@ -1,5 +1,6 @@
 """A Core statement run straight through the driver, for the statements on the path of most
-messages (the station's UPDATE ... RETURNING at the gate, a connector's and a tag's look-ups).
+messages (the station's UPDATE ... RETURNING at the gate; look-ups of a connector, a tag, a
+transaction, a connector's latest status).
 
 SQLAlchemy's execution of a Core statement costs about 100 µs of Python per call here (cache
 key, parameters, result set-up for 15 columns) against about 15 µs for the driver's own work,
@@ -14,12 +15,13 @@ SQLAlchemy's cursor events do not see these statements.
 from __future__ import annotations
 
 import weakref
+from collections import namedtuple
 from dataclasses import dataclass
 from typing import Any, Callable
 
 from sqlalchemy import Connection
 from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, MultipleResultsFound, NoResultFound
 from sqlalchemy.sql.expression import Executable
 
 from soapgw.store.database import Db
@@ -35,6 +37,7 @@ class _Plan:
     fixed: dict[str, Any]  # the statement's own values (``values(status="Accepted")``)
     binds: tuple[tuple[str, Callable[[Any], Any] | None], ...]  # each parameter, its processor
     results: tuple[Callable[[Any], Any] | None, ...]  # per returned column
+    row_type: type  # a named tuple of the returned columns (row.id, as SQLAlchemy's rows)
 
     def parameters(self, values: dict) -> tuple | dict:
         given = {**self.fixed, **values} if self.fixed else values
@@ -46,8 +49,9 @@ class _Plan:
         return tuple(bound[name] for name in self.order) if self.positional else bound
 
     def row(self, raw: tuple) -> tuple:
-        return tuple(value if process is None or value is None else process(value)
-                     for process, value in zip(self.results, raw))
+        return self.row_type._make(value if process is None or value is None else
+                                   process(value)
+                                   for process, value in zip(self.results, raw))
 
 
 class DriverQuery:
@@ -59,6 +63,7 @@ class DriverQuery:
         self._plans: weakref.WeakKeyDictionary[Dialect, _Plan] = weakref.WeakKeyDictionary()
 
     def rows(self, db: Db, values: dict) -> list[tuple]:
+        """The rows, as named tuples."""
         connection = db if isinstance(db, Connection) else db.connection()
         dialect = connection.dialect
         plan = self._plans.get(dialect)
@@ -79,8 +84,14 @@ class DriverQuery:
     def one_or_none(self, db: Db, values: dict) -> tuple | None:
         found = self.rows(db, values)
         if len(found) > 1:
-            raise ValueError(f"{len(found)} rows where at most one was expected")
+            raise MultipleResultsFound(f"{len(found)} rows where at most one was expected")
         return found[0] if found else None
+
+    def one(self, db: Db, values: dict) -> tuple:
+        found = self.one_or_none(db, values)
+        if found is None:
+            raise NoResultFound("no row where one was expected")
+        return found
 
     def scalar(self, db: Db, values: dict):
         """The first column of the first row, None when there is none."""
@@ -104,5 +115,7 @@ class DriverQuery:
                  if name not in required}
         results = tuple(column.type.dialect_impl(dialect).result_processor(dialect, None)
                         for column in self.statement.exported_columns)
+        row_type = namedtuple("Row", [column.name for column in self.statement.exported_columns],
+                              rename=True)
         return _Plan(compiled.string, tuple(compiled.positiontup or ()), positional, fixed,
-                     binds, results)
+                     binds, results, row_type)
