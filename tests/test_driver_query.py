@@ -111,6 +111,20 @@ def test_a_session_runs_it_in_its_own_transaction(gateway):
             _TABLE.c.charge_box_id == "CB-PLAIN")) is None
 
 
+def test_a_connection_begins_as_with_execute(gateway):
+    """On a connection not yet in a transaction the statement begins one, as execute() does:
+    what it wrote goes with the caller's rollback."""
+    seed(gateway, "")
+    query = DriverQuery(TOUCH)
+    with gateway.engine.connect() as db:
+        assert not db.in_transaction()
+        query.one(db, {"b_id": "CB-PLAIN", "b_at": MOMENTS[0], "b_version": "1.5"})
+        assert db.in_transaction()
+        db.rollback()
+        assert db.scalar(select(_TABLE.c.ocpp_version).where(
+            _TABLE.c.charge_box_id == "CB-PLAIN")) is None
+
+
 def test_driver_errors_are_raised_as_sqlalchemy_errors(gateway):
     seed(gateway, "")
     rename = DriverQuery(update(_TABLE).where(_TABLE.c.charge_box_id == bindparam("b_from"))

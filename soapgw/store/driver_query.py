@@ -65,6 +65,8 @@ class DriverQuery:
     def rows(self, db: Db, values: dict) -> list[tuple]:
         """The rows, as named tuples."""
         connection = db if isinstance(db, Connection) else db.connection()
+        if not connection.in_transaction():
+            connection.begin()  # as execute() would (autobegin): the caller ends it
         dialect = connection.dialect
         plan = self._plans.get(dialect)
         if plan is None:
