@@ -12,24 +12,28 @@ from soapgw.store.database import Db
 from soapgw.store.driver_query import DriverQuery
 from soapgw.store.models import IdTag, Transaction
 
-_TAGS = IdTag.__table__
-_FIND_TAG = DriverQuery(select(  # Authorize, StartTransaction and StopTransaction ask it
-    _TAGS.c.id_tag, _TAGS.c.parent_id_tag, _TAGS.c.expiry_date, _TAGS.c.blocked,
-    _TAGS.c.max_active_transactions).where(_TAGS.c.id_tag == bindparam("b_tag")))
-
 
 class Tag(NamedTuple):
+    """What authorising needs of a registered tag."""
+
     id_tag: str
     parent_id_tag: str | None
     expiry_date: datetime | None
     blocked: bool
     max_active_transactions: int
+
+
+_TAGS = IdTag.__table__
+_FIND_TAG = DriverQuery(select(  # Authorize, StartTransaction and StopTransaction ask it
+    _TAGS.c.id_tag, _TAGS.c.parent_id_tag, _TAGS.c.expiry_date, _TAGS.c.blocked,
+    _TAGS.c.max_active_transactions).where(_TAGS.c.id_tag == bindparam("b_tag")))
 _ACTIVE = (select(func.count()).select_from(Transaction.__table__)
            .where(Transaction.__table__.c.id_tag == bindparam("b_tag"),
                   Transaction.__table__.c.stop_timestamp.is_(None)))
 
 
 def find_tag(db: Db, id_tag: str) -> Tag | None:
+    """The registered tag, None when there is none."""
     row = _FIND_TAG.one_or_none(db, {"b_tag": id_tag})
     return Tag(*row) if row is not None else None
 
