@@ -15,11 +15,11 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, bindparam, delete, func, select, text, update
+from sqlalchemy import bindparam, delete, func, select, text, update
 
 from soapgw.core.enums import EventType
 from soapgw.core.ocppj import encode, to_json
-from soapgw.store.database import Db
+from soapgw.store.database import Db, connection_of
 from soapgw.store.models import Event, EventConsumer
 from soapgw.store.types import DriverInsert
 from soapgw.store.upsert import upsert
@@ -58,7 +58,7 @@ def publish(db: Db, events: list[NewEvent]) -> None:
     """
     if not events:
         return
-    connection = db if isinstance(db, Connection) else db.connection()
+    connection = connection_of(db)
     if connection.dialect.name == "postgresql":
         connection.execute(_ORDER_LOCK)
     # Straight to the driver: on the path of every station message, SQLAlchemy's statement

@@ -1,10 +1,8 @@
 """Meter values: one row per sampled value, from MeterValues or StopTransaction.transactionData."""
 from __future__ import annotations
 
-from sqlalchemy import Connection
-
 from soapgw.core.messages import MeterValue
-from soapgw.store.database import Db
+from soapgw.store.database import Db, connection_of
 from soapgw.store.meter_keys import NATURAL_KEY, stored_keys
 from soapgw.store.models import MeterValueRow
 from soapgw.store.types import DriverInsert
@@ -42,7 +40,7 @@ def store_new_meter_values(db: Db, connector_pk: int, transaction_pk: int | None
     rows = _rows(meter_values)
     if not rows:
         return 0, 0
-    connection = _connection(db)
+    connection = connection_of(db)
     stored = stored_keys(connection, connector_pk, {row[_TIME] for row in rows})
     new = [row for row in rows if _key(transaction_pk, row) not in stored] if stored else rows
     _INSERT.execute(connection, new, (connector_pk, transaction_pk, "MeterValues"))
@@ -53,9 +51,5 @@ def store_meter_values(db: Db, connector_pk: int, transaction_pk: int | None,
                        meter_values: list[MeterValue], source: str) -> int:
     """Insert every sampled value (one executemany); returns how many were stored."""
     rows = _rows(meter_values)
-    _INSERT.execute(_connection(db), rows, (connector_pk, transaction_pk, source))
+    _INSERT.execute(connection_of(db), rows, (connector_pk, transaction_pk, source))
     return len(rows)
-
-
-def _connection(db: Db) -> Connection:
-    return db if isinstance(db, Connection) else db.connection()

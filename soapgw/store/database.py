@@ -21,6 +21,12 @@ READ_ONLY = "soapgw_read_only"
 Db = Connection | Session
 
 
+def connection_of(db: Db) -> Connection:
+    """The Connection under ``db`` (a Session's begins its transaction), for statements that
+    go straight to the driver."""
+    return db if isinstance(db, Connection) else db.connection()
+
+
 def make_engine(url: str, **kwargs) -> Engine:
     """Create an engine for ``url``; SQLite files get their folder created."""
     parsed = make_url(url)

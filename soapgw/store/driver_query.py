@@ -19,12 +19,11 @@ from collections import namedtuple
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from sqlalchemy import Connection
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, MultipleResultsFound, NoResultFound
 from sqlalchemy.sql.expression import Executable
 
-from soapgw.store.database import Db
+from soapgw.store.database import Db, connection_of
 
 
 @dataclass(frozen=True)
@@ -64,7 +63,7 @@ class DriverQuery:
 
     def rows(self, db: Db, values: dict) -> list[tuple]:
         """The rows, as named tuples."""
-        connection = db if isinstance(db, Connection) else db.connection()
+        connection = connection_of(db)
         if not connection.in_transaction():
             connection.begin()  # as execute() would (autobegin): the caller ends it
         dialect = connection.dialect

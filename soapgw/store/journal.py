@@ -4,9 +4,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, delete
+from sqlalchemy import delete
 
-from soapgw.store.database import Db
+from soapgw.store.database import Db, connection_of
 from soapgw.store.models import JournalEntry
 from soapgw.store.types import DriverInsert
 from soapgw.timestamps import now
@@ -35,7 +35,7 @@ _INSERT = DriverInsert(JournalEntry.__table__, _COLUMNS)
 
 
 def write(db: Db, records: list[JournalRecord]) -> None:
-    _INSERT.execute(db if isinstance(db, Connection) else db.connection(),
+    _INSERT.execute(connection_of(db),
                     [tuple(getattr(record, name) for name in _COLUMNS) for record in records])
 
 
