@@ -92,6 +92,8 @@ def test_no_row_and_at_most_one(gateway):
                                       "b_version": "1.6"})[1] == "CB-PLAIN"
         with pytest.raises(MultipleResultsFound, match="3 rows where at most one"):
             anyone.one_or_none(db, {"b_s": "none of them"})
+        # the statement's own value (ocpp_version="1.5") was bound and written
+        assert set(db.scalars(select(_TABLE.c.ocpp_version))) == {"1.5"}
         with pytest.raises(NoResultFound):
             query.one(db, {"b_id": "CB-NONE", "b_at": MOMENTS[0], "b_version": "1.6"})
         row = query.one(db, {"b_id": "CB-FULL", "b_at": MOMENTS[0], "b_version": "1.6"})

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import NamedTuple
 
 from sqlalchemy import bindparam, func, select
 
@@ -11,16 +10,6 @@ from soapgw.core.messages import IdTagInfo
 from soapgw.store.database import Db
 from soapgw.store.driver_query import DriverQuery
 from soapgw.store.models import IdTag, Transaction
-
-
-class Tag(NamedTuple):
-    """What authorising needs of a registered tag."""
-
-    id_tag: str
-    parent_id_tag: str | None
-    expiry_date: datetime | None
-    blocked: bool
-    max_active_transactions: int
 
 
 _TAGS = IdTag.__table__
@@ -32,10 +21,10 @@ _ACTIVE = (select(func.count()).select_from(Transaction.__table__)
                   Transaction.__table__.c.stop_timestamp.is_(None)))
 
 
-def find_tag(db: Db, id_tag: str) -> Tag | None:
-    """The registered tag, None when there is none."""
-    row = _FIND_TAG.one_or_none(db, {"b_tag": id_tag})
-    return Tag(*row) if row is not None else None
+def find_tag(db: Db, id_tag: str):
+    """The tag's row (id_tag, parent_id_tag, expiry_date, blocked, max_active_transactions),
+    None when it is not registered."""
+    return _FIND_TAG.one_or_none(db, {"b_tag": id_tag})
 
 
 def tag_info(tag, at: datetime) -> IdTagInfo:

@@ -10,7 +10,8 @@ compiled once per dialect and run on the driver's cursor; each call binds the pa
 reads the rows through the column types' own processors, so that values go in and come out
 exactly as ``connection.execute(statement)`` would have them (tests/test_driver_query.py).
 The driver's errors are raised as SQLAlchemy's (DBAPIError and its kinds), as from execute.
-SQLAlchemy's cursor events do not see these statements.
+SQLAlchemy's cursor events do not see these statements. (Inserts of many rows on the same
+path: store.types.DriverInsert.)
 """
 from __future__ import annotations
 
@@ -31,21 +32,22 @@ class _Plan:
     """The statement as one dialect runs it."""
 
     sql: str
-    order: tuple[str, ...]  # the parameters in the driver's order (positional dialects)
     positional: bool
     fixed: dict[str, Any]  # the statement's own values (``values(status="Accepted")``)
-    binds: tuple[tuple[str, Callable[[Any], Any] | None], ...]  # each parameter, its processor
+    # each parameter and its type's processor: in the driver's order when positional (a name
+    # may come twice), else once per name
+    binds: tuple[tuple[str, Callable[[Any], Any] | None], ...]
     results: tuple[Callable[[Any], Any] | None, ...]  # per returned column
     row_type: type  # a named tuple of the returned columns (row.id, as SQLAlchemy's rows)
 
     def parameters(self, values: dict) -> tuple | dict:
         given = {**self.fixed, **values} if self.fixed else values
         try:
-            bound = {name: given[name] if process is None else process(given[name])
-                     for name, process in self.binds}
+            bound = [(name, given[name] if process is None else process(given[name]))
+                     for name, process in self.binds]
         except KeyError as missing:
             raise ValueError(f"no value for the parameter {missing}") from None
-        return tuple(bound[name] for name in self.order) if self.positional else bound
+        return tuple(value for _name, value in bound) if self.positional else dict(bound)
 
     def row(self, raw: tuple) -> tuple:
         return self.row_type._make(value if process is None or value is None else
@@ -109,8 +111,10 @@ class DriverQuery:
                                         (*compiled.insert_prefetch, *compiled.update_prefetch)))
         positional = bool(compiled.positional)
         # bind_names: each parameter under the name the SQL gives it (a literal's is made up)
-        binds = tuple((name, bind.type.dialect_impl(dialect).bind_processor(dialect))
-                      for bind, name in compiled.bind_names.items())
+        processors = {name: bind.type.dialect_impl(dialect).bind_processor(dialect)
+                      for bind, name in compiled.bind_names.items()}
+        binds = tuple((name, processors[name]) for name in
+                      (compiled.positiontup if positional else processors))
         required = {name for bind, name in compiled.bind_names.items() if bind.required}
         fixed = {name: value for name, value in compiled.params.items()
                  if name not in required}
@@ -118,5 +122,4 @@ class DriverQuery:
                         for column in self.statement.exported_columns)
         row_type = namedtuple("Row", [column.name for column in self.statement.exported_columns],
                               rename=True)
-        return _Plan(compiled.string, tuple(compiled.positiontup or ()), positional, fixed,
-                     binds, results, row_type)
+        return _Plan(compiled.string, positional, fixed, binds, results, row_type)
