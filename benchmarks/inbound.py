@@ -316,26 +316,20 @@ class _Phases:
                                            + time.thread_time() - self._started.pop())
 
     def _list_driver_queries(self) -> None:
-        """Statements run on the driver's cursor (store.driver_query) pass no cursor event:
-        listed here as the events list the others, and timed with their parameter and row
-        processing (a few µs more than the driver alone)."""
-        from soapgw.store.driver_query import DriverQuery
-        original = DriverQuery.rows
-        labels: dict[int, str] = {}
+        """Statements run on the driver's cursor (store.driver_cursor: BEGIN, the gate, the
+        look-ups, the journal's and events' rows) pass no cursor event: listed here as the
+        events list the others, and timed the same way."""
+        from soapgw.store import driver_cursor
+        original = driver_cursor.on_driver
 
-        def rows(query, db, values):
-            label = labels.get(id(query))
-            if label is None:
-                label = labels[id(query)] = " ".join(str(query.statement).split()[:3])
-            self.statements.append(label)
-            started = time.thread_time()
+        def on_driver(connection, sql, parameters=(), many=False):
+            self._before(connection, None, sql, parameters, None, many)
             try:
-                return original(query, db, values)
+                return original(connection, sql, parameters, many)
             finally:
-                self.seconds["sqlite3 execute"] = (self.seconds.get("sqlite3 execute", 0.0)
-                                                   + time.thread_time() - started)
-        DriverQuery.rows = rows
-        self._undo.append((DriverQuery, "rows", original))
+                self._after(connection, None, sql, parameters, None, many)
+        driver_cursor.on_driver = on_driver
+        self._undo.append((driver_cursor, "on_driver", original))
 
     def __enter__(self):
         from sqlalchemy import event

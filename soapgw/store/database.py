@@ -11,6 +11,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from soapgw.store import driver_cursor
 from soapgw.store.wal_checkpoint import autocheckpoint_pages
 
 # Execution option: this engine or connection only reads (see _on_begin).
@@ -71,10 +72,9 @@ def _sqlite_engine(url, **kwargs) -> Engine:
         # Take the write lock up front: a deferred transaction that reads and then writes can
         # fail with SQLITE_BUSY at once when another process wrote in between; IMMEDIATE waits.
         # Read-only work (web pages) asks for READ_ONLY and takes no lock: WAL gives a snapshot.
-        if connection.get_execution_options().get(READ_ONLY):
-            connection.exec_driver_sql("BEGIN")
-            return
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # On the driver's cursor: every station message begins a transaction (driver_cursor).
+        read_only = connection.get_execution_options().get(READ_ONLY)
+        driver_cursor.on_driver(connection, "BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
 

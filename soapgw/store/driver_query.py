@@ -21,9 +21,10 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import DBAPIError, MultipleResultsFound, NoResultFound
+from sqlalchemy.exc import MultipleResultsFound, NoResultFound
 from sqlalchemy.sql.expression import Executable
 
+from soapgw.store import driver_cursor
 from soapgw.store.database import Db, connection_of
 
 
@@ -65,23 +66,12 @@ class DriverQuery:
 
     def rows(self, db: Db, values: dict) -> list[tuple]:
         """The rows, as named tuples."""
-        connection = connection_of(db)
-        if not connection.in_transaction():
-            connection.begin()  # as execute() would (autobegin): the caller ends it
+        connection = driver_cursor.begun(connection_of(db))
         dialect = connection.dialect
         plan = self._plans.get(dialect)
         if plan is None:
             plan = self._plans[dialect] = self._plan(dialect)
-        parameters = plan.parameters(values)
-        cursor = connection.connection.driver_connection.cursor()
-        try:
-            cursor.execute(plan.sql, parameters)
-            found = cursor.fetchall()
-        except dialect.loaded_dbapi.Error as error:
-            raise DBAPIError.instance(plan.sql, parameters, error,
-                                      dialect.loaded_dbapi.Error) from error
-        finally:
-            cursor.close()
+        found = driver_cursor.on_driver(connection, plan.sql, plan.parameters(values))
         return [plan.row(raw) for raw in found]
 
     def one_or_none(self, db: Db, values: dict) -> tuple | None:
