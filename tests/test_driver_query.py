@@ -13,7 +13,8 @@ from sqlalchemy.exc import IntegrityError, MultipleResultsFound, NoResultFound
 
 from soapgw.core.registration import Station
 from soapgw.store.driver_query import DriverQuery
-from soapgw.store.models import ChargeBox
+from soapgw.store.models import ChargeBox, StationQuirk
+from soapgw.store.upsert import upsert
 
 PLUS_TWO = timezone(timedelta(hours=2))
 _TABLE = ChargeBox.__table__
@@ -164,3 +165,46 @@ def test_a_select_with_its_own_literals_and_order(gateway):
         got = DriverQuery(latest).rows(db, {"b_after": 0})
     assert got == expected == [("CB-PLAIN", None), ("CB-FULL", datetime(
         2026, 3, 1, 10, 0, 0, 999_999, tzinfo=timezone.utc))]
+
+
+def test_an_upsert_built_per_dialect_runs_many_parameter_sets(gateway):
+    """A statement built for the dialect in use (ON CONFLICT: SQLite's and PostgreSQL's own
+    insert) with ``execute_many``: one executemany, each set upserted as SQLAlchemy would."""
+    seed(gateway, "")
+    quirks = StationQuirk.__table__
+    upserted = upsert(quirks, keys=["charge_box_pk", "code"],
+                      values=dict(charge_box_pk=bindparam("b_station"), code=bindparam("b_code"),
+                                  detail=bindparam("b_detail"), count=1,
+                                  first_seen=bindparam("b_at"), last_seen=bindparam("b_at")),
+                      update=lambda new: {"count": quirks.c.count + 1, "detail": new.detail,
+                                          "last_seen": new.last_seen})
+    query = DriverQuery(build=upserted)
+    with gateway.engine.begin() as db:
+        station = db.scalar(select(_TABLE.c.id).where(_TABLE.c.charge_box_id == "CB-PLAIN"))
+        for moment, detail in ((MOMENTS[0], "first"), (MOMENTS[1], "ÄÖÜ € second")):
+            query.execute_many(db, [{"b_station": station, "b_code": code, "b_detail": detail,
+                                     "b_at": moment} for code in ("a", "b")])
+        query.execute_many(db, [{"b_station": station, "b_code": "c", "b_detail": "only",
+                                 "b_at": MOMENTS[2]}])
+        rows = db.execute(select(quirks.c.code, quirks.c.count, quirks.c.detail,
+                                 quirks.c.first_seen, quirks.c.last_seen)
+                          .order_by(quirks.c.code)).all()
+    second = datetime(2026, 12, 5, 10, 0, 0, 1, tzinfo=timezone.utc)
+    assert [tuple(row) for row in rows] == [
+        ("a", 2, "ÄÖÜ € second", MOMENTS[0], second),
+        ("b", 2, "ÄÖÜ € second", MOMENTS[0], second),
+        ("c", 1, "only", MOMENTS[0], MOMENTS[0])]  # the naive moment stored as UTC
+
+
+def test_either_a_statement_or_a_build_function():
+    with pytest.raises(TypeError, match="a statement or a build function"):
+        DriverQuery()
+    with pytest.raises(TypeError, match="a statement or a build function"):
+        DriverQuery(TOUCH, build=lambda db: TOUCH)
+
+
+def test_execute_many_refuses_a_statement_that_returns_rows(gateway):
+    seed(gateway, "")
+    with gateway.engine.begin() as db, pytest.raises(TypeError, match="return no rows"):
+        DriverQuery(TOUCH).execute_many(db, [{"b_id": "CB-PLAIN", "b_at": MOMENTS[0],
+                                               "b_version": "1.6"}])

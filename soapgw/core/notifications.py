@@ -17,7 +17,10 @@ from soapgw.store.models import ConnectorStatus
 
 # Built once: StatusNotification is the commonest message after Heartbeat and MeterValues.
 _STATUS = ConnectorStatus.__table__
-_INSERT_STATUS = insert(_STATUS)
+_STATUS_COLUMNS = ("connector_pk", "status", "error_code", "info", "vendor_id",
+                   "vendor_error_code", "status_timestamp", "received_at")
+_INSERT_STATUS = DriverQuery(  # every StatusNotification writes it (store.driver_query)
+    insert(_STATUS).values({name: bindparam(f"b_{name}") for name in _STATUS_COLUMNS}))
 _LATEST_STATUS = DriverQuery(  # every StatusNotification asks it (store.driver_query)
     select(_STATUS.c.status, _STATUS.c.error_code, _STATUS.c.status_timestamp)
     .where(_STATUS.c.connector_pk == bindparam("b_connector"))
@@ -38,11 +41,11 @@ def status_notification(db: Db, station, call: StationCall,
             "statusNotification": encode(request),
             "previousStatus": previous.status if previous is not None else None},
             call.received_at))
-    db.execute(_INSERT_STATUS, dict(
-        connector_pk=connector, status=request.status, error_code=request.error_code,
-        info=request.info, vendor_id=request.vendor_id,
-        vendor_error_code=request.vendor_error_code, status_timestamp=timestamp,
-        received_at=call.received_at))
+    _INSERT_STATUS.rows(db, dict(
+        b_connector_pk=connector, b_status=request.status, b_error_code=request.error_code,
+        b_info=request.info, b_vendor_id=request.vendor_id,
+        b_vendor_error_code=request.vendor_error_code, b_status_timestamp=timestamp,
+        b_received_at=call.received_at))
     reservations.end_on_connector(db, connector, request.status)
 
 

@@ -246,13 +246,14 @@ def _kept(station: Station, address: str | None) -> bool:
             and callback_host(address) != callback_host(station.endpoint_address))
 
 
-_QUIRK_UPSERT = upsert(
+# Through the driver (store.driver_query): quirky stations add it to every message.
+_QUIRK_UPSERT = DriverQuery(build=upsert(
     _QUIRKS, keys=["charge_box_pk", "code"],
     values=dict(charge_box_pk=bindparam("b_station"), code=bindparam("b_code"),
                 detail=bindparam("b_detail"), count=1, first_seen=bindparam("b_at"),
                 last_seen=bindparam("b_at")),
     update=lambda new: {"count": _QUIRKS.c.count + 1, "detail": new.detail,
-                        "last_seen": new.last_seen})
+                        "last_seen": new.last_seen}))
 
 
 def record_quirks(db: Db, charge_box_pk: int, call: StationCall) -> None:
@@ -263,6 +264,6 @@ def record_quirks(db: Db, charge_box_pk: int, call: StationCall) -> None:
     """
     latest = {quirk.code: quirk.detail for quirk in call.quirks}
     if latest:
-        db.execute(_QUIRK_UPSERT(db), [
+        _QUIRK_UPSERT.execute_many(db, [
             {"b_station": charge_box_pk, "b_code": code, "b_detail": detail[:2000],
              "b_at": call.received_at} for code, detail in latest.items()])

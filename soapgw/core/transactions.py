@@ -22,7 +22,7 @@ from soapgw.core.metering import store_meter_values
 from soapgw.store.database import Db
 from soapgw.store.driver_query import DriverQuery
 from soapgw.store.models import ChargeBox, Connector, FailedStop, Transaction
-from soapgw.store.upsert import PerDialect, insert_for
+from soapgw.store.upsert import insert_for
 from soapgw.timestamps import now
 
 REASONS = values(Reason)
@@ -42,11 +42,19 @@ _OF_STATION = DriverQuery(select(
 # SET clause from the parameters' keys (stop_timestamp, meter_stop, ...)
 _APPLY_STOP = update(_TX).where(_TX.c.id == bindparam("b_id"),
                                 _TX.c.stop_timestamp.is_(None))
+_STOP_COLUMNS = ("stop_timestamp", "meter_stop", "stop_reason", "stop_id_tag", "stopped_by",
+                 "stopped_received_at")
+# A station's stop, through the driver: the id when it applied, no row when it was stopped
+_APPLY_STATION_STOP = DriverQuery(_APPLY_STOP.values(
+    {name: bindparam(f"b_{name}") for name in _STOP_COLUMNS}).returning(_TX.c.id))
 _INSERT_FAILED_STOP = insert(FailedStop.__table__)
 # ON CONFLICT: a concurrent resend may insert the same start between our read and our
 # write; the unique constraint keeps one and we answer with its id.
-_INSERT_START = PerDialect(
-    lambda db: insert_for(db, _TX).on_conflict_do_nothing().returning(_TX.c.id))
+_START_COLUMNS = ("connector_pk", "id_tag", "start_timestamp", "meter_start", "reservation_id",
+                  "start_status", "started_received_at")
+_INSERT_START = DriverQuery(build=lambda db: insert_for(db, _TX).values(
+    {name: bindparam(f"b_{name}") for name in _START_COLUMNS}).on_conflict_do_nothing()
+    .returning(_TX.c.id))
 # reservation ids are the station's own (unique per station, not across the gateway)
 
 def start_transaction(db: Db, station, call: StationCall,
@@ -62,10 +70,10 @@ def start_transaction(db: Db, station, call: StationCall,
             info = call.advice.response.id_tag_info
         else:
             info = start_info(db, request.id_tag, call.received_at, call.charge_box_id)
-        transaction_id = db.scalar(_INSERT_START(db), dict(
-            connector_pk=connector, id_tag=request.id_tag, start_timestamp=request.timestamp,
-            meter_start=request.meter_start, reservation_id=request.reservation_id,
-            start_status=info.status, started_received_at=call.received_at))
+        transaction_id = _INSERT_START.scalar(db, dict(
+            b_connector_pk=connector, b_id_tag=request.id_tag, b_start_timestamp=request.timestamp,
+            b_meter_start=request.meter_start, b_reservation_id=request.reservation_id,
+            b_start_status=info.status, b_started_received_at=call.received_at))
         if transaction_id is not None:
             if request.reservation_id is not None:
                 reservations.use(db, station.id, request.reservation_id, connector,
@@ -97,10 +105,10 @@ def stop_transaction(db: Db, station, call: StationCall,
     transaction = _OF_STATION.one_or_none(db, lookup)
     failure = _stop_problem(transaction, request, stop_at)
     if failure is None:
-        applied = db.execute(_APPLY_STOP, dict(
-            b_id=transaction.id, stop_timestamp=stop_at, meter_stop=request.meter_stop,
-            stop_reason=request.reason, stop_id_tag=request.id_tag, stopped_by="station",
-            stopped_received_at=call.received_at)).rowcount
+        applied = _APPLY_STATION_STOP.rows(db, dict(
+            b_id=transaction.id, b_stop_timestamp=stop_at, b_meter_stop=request.meter_stop,
+            b_stop_reason=request.reason, b_stop_id_tag=request.id_tag, b_stopped_by="station",
+            b_stopped_received_at=call.received_at))
         if applied:
             store_meter_values(db, transaction.connector_pk, transaction.id,
                                request.transaction_data, source="StopTransaction")

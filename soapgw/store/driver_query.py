@@ -57,22 +57,40 @@ class _Plan:
 
 
 class DriverQuery:
-    """``statement`` (with named ``bindparam`` parameters, returning or selecting columns)
-    compiled once per dialect and run on the driver's cursor."""
+    """``statement`` (with named ``bindparam`` parameters; selecting or returning columns, or
+    not) compiled once per dialect and run on the driver's cursor. ``build(db)`` instead of a
+    statement: one built for each dialect (store.upsert.PerDialect, for ON CONFLICT)."""
 
-    def __init__(self, statement: Executable):
+    def __init__(self, statement: Executable | None = None, *,
+                 build: Callable[[Db], Executable] | None = None):
+        if (statement is None) == (build is None):
+            raise TypeError("give a statement or a build function")
         self.statement = statement
+        self._build = build
         self._plans: weakref.WeakKeyDictionary[Dialect, _Plan] = weakref.WeakKeyDictionary()
 
     def rows(self, db: Db, values: dict) -> list[tuple]:
-        """The rows, as named tuples."""
+        """The rows, as named tuples (none for a statement that returns none)."""
         connection = driver_cursor.begun(connection_of(db))
-        dialect = connection.dialect
-        plan = self._plans.get(dialect)
-        if plan is None:
-            plan = self._plans[dialect] = self._plan(dialect)
+        plan = self._plan_for(connection)
         found = driver_cursor.on_driver(connection, plan.sql, plan.parameters(values))
         return [plan.row(raw) for raw in found]
+
+    def execute_many(self, db: Db, many: list[dict]) -> None:
+        """The statement once per parameter set, in one ``executemany`` (it returns nothing)."""
+        connection = driver_cursor.begun(connection_of(db))
+        plan = self._plan_for(connection)
+        if plan.results:
+            raise TypeError("execute_many runs statements that return no rows")
+        driver_cursor.on_driver(connection, plan.sql,
+                                [plan.parameters(values) for values in many], many=True)
+
+    def _plan_for(self, connection) -> _Plan:
+        plan = self._plans.get(connection.dialect)
+        if plan is None:
+            statement = self.statement if self._build is None else self._build(connection)
+            plan = self._plans[connection.dialect] = self._plan(statement, connection.dialect)
+        return plan
 
     def one_or_none(self, db: Db, values: dict) -> tuple | None:
         found = self.rows(db, values)
@@ -91,8 +109,9 @@ class DriverQuery:
         found = self.rows(db, values)
         return found[0][0] if found else None
 
-    def _plan(self, dialect: Dialect) -> _Plan:
-        compiled = self.statement.compile(dialect=dialect)
+    @staticmethod
+    def _plan(statement: Executable, dialect: Dialect) -> _Plan:
+        compiled = statement.compile(dialect=dialect)
         if compiled.insert_prefetch or compiled.update_prefetch:
             # SQLAlchemy computes these per execution (default=now, onupdate=...)
             raise TypeError("a statement that fills columns from Python-side defaults "
@@ -109,7 +128,7 @@ class DriverQuery:
         fixed = {name: value for name, value in compiled.params.items()
                  if name not in required}
         results = tuple(column.type.dialect_impl(dialect).result_processor(dialect, None)
-                        for column in self.statement.exported_columns)
-        row_type = namedtuple("Row", [column.name for column in self.statement.exported_columns],
+                        for column in statement.exported_columns)
+        row_type = namedtuple("Row", [column.name for column in statement.exported_columns],
                               rename=True)
         return _Plan(compiled.string, positional, fixed, binds, results, row_type)
