@@ -364,8 +364,7 @@ class _Phases:
                                                + time.thread_time() - started)
             handlers[action] = timed
             self._undo.append((handlers, action, function))
-        self.wrap(endpoint, "build_envelope", "reply")
-        self.wrap(endpoint, "reply_headers", "reply")
+        self.wrap(endpoint, "reply_envelope", "reply")
         self.wrap(endpoint.CentralSystemEndpoint, "_journal", "journal")
         self.wrap(self._engine.dialect, "do_commit", "sqlite3 commit")
         self._list_driver_queries()
@@ -395,7 +394,7 @@ BREAKDOWN_COLUMNS = (
     ("callback", "admit(): learning and judging the wsa:From callback address"),
     ("handler", "the action's handler"),
     ("core other", "savepoint, RuntimeSettings, quirks"),
-    ("reply", "reply envelope (WS-A headers, tostring)"),
+    ("reply", "reply envelope (WS-A headers from a template, the body's tostring)"),
     ("journal", "journal INSERT (2 rows)"),
     ("commit etc.", "connection begin/COMMIT, WSGI, rest"),
 )

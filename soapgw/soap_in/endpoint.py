@@ -27,10 +27,11 @@ from soapgw.core.station_access import StationRefused, record_auth_refusal
 from soapgw.core.station_auth import Presented
 from soapgw.timestamps import now
 from soapgw.soap.addressing import FAULT_ACTION, Addressing, is_addressing, read_addressing
-from soapgw.soap.addressing import is_unqualified_addressing, reply_headers
-from soapgw.soap.envelope import CONTENT_TYPES, Envelope, build_envelope, is_true, parse_envelope
+from soapgw.soap.addressing import is_unqualified_addressing
+from soapgw.soap.envelope import CONTENT_TYPES, Envelope, is_true, parse_envelope
 from soapgw.soap.faults import SoapFault, fault_envelope
 from soapgw.soap.reader import read_request
+from soapgw.soap.reply_envelope import reply_envelope
 from soapgw.soap.reply_writer import write_reply
 from soapgw.soap.schema.base import Operation
 from soapgw.soap_in.credentials import ForwardingCheck, presented_credentials, redact
@@ -190,10 +191,9 @@ class CentralSystemEndpoint:
                     version.mapping.response_from_core(operation, core_response),
                     operation.response, operation.response_element, version.service.namespace)
                 action = operation.output_action
-                body = build_envelope(exchange.soap_version,
-                                      reply_headers(action, exchange.addressing.message_id,
-                                                    exchange.addressing.reply_to),
-                                      response)
+                body = reply_envelope(exchange.soap_version, action,
+                                      exchange.addressing.message_id,
+                                      exchange.addressing.reply_to, response)
                 status, fault_code = 200, None
             except StationRefused:
                 raise  # rolled back (to its savepoint): a refused message changes nothing
