@@ -315,17 +315,17 @@ class _Phases:
         self.seconds["sqlite3 execute"] = (self.seconds.get("sqlite3 execute", 0.0)
                                            + time.thread_time() - self._started.pop())
 
-    def _list_driver_queries(self) -> None:
+    def _list_driver_statements(self) -> None:
         """Statements run on the driver's cursor (store.driver_cursor: BEGIN, the gate, the
         look-ups, the journal's and events' rows) pass no cursor event: listed here as the
         events list the others, and timed the same way."""
         from soapgw.store import driver_cursor
         original = driver_cursor.on_driver
 
-        def on_driver(connection, sql, parameters=(), many=False):
+        def on_driver(connection, sql, parameters=(), many=False, **options):
             self._before(connection, None, sql, parameters, None, many)
             try:
-                return original(connection, sql, parameters, many)
+                return original(connection, sql, parameters, many, **options)
             finally:
                 self._after(connection, None, sql, parameters, None, many)
         driver_cursor.on_driver = on_driver
@@ -367,7 +367,7 @@ class _Phases:
         self.wrap(endpoint, "reply_envelope", "reply")
         self.wrap(endpoint.CentralSystemEndpoint, "_journal", "journal")
         self.wrap(self._engine.dialect, "do_commit", "sqlite3 commit")
-        self._list_driver_queries()
+        self._list_driver_statements()
         event.listen(self._engine, "before_cursor_execute", self._before)
         event.listen(self._engine, "after_cursor_execute", self._after)
         return self

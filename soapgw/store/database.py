@@ -74,7 +74,8 @@ def _sqlite_engine(url, **kwargs) -> Engine:
         # Read-only work (web pages) asks for READ_ONLY and takes no lock: WAL gives a snapshot.
         # On the driver's cursor: every station message begins a transaction (driver_cursor).
         read_only = connection.get_execution_options().get(READ_ONLY)
-        driver_cursor.on_driver(connection, "BEGIN" if read_only else "BEGIN IMMEDIATE")
+        driver_cursor.on_driver(connection, "BEGIN" if read_only else "BEGIN IMMEDIATE",
+                                autobegin=False)
 
     return engine
 

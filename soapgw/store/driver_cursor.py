@@ -15,18 +15,14 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
 
 
-def begun(connection: Connection) -> Connection:
-    """``connection``, in a transaction: begun when it has none, as ``execute`` would
-    (autobegin); the caller ends it."""
-    if not connection.in_transaction():
-        connection.begin()
-    return connection
-
-
-def on_driver(connection: Connection, sql: str, parameters: Any = (),
-              many: bool = False) -> list[tuple]:
+def on_driver(connection: Connection, sql: str, parameters: Any = (), many: bool = False,
+              *, autobegin: bool = True) -> list[tuple]:
     """``sql`` on the driver's cursor of ``connection`` (``executemany`` over ``parameters``
-    when ``many``): the rows it returns, as the driver gives them."""
+    when ``many``): the rows it returns, as the driver gives them. A connection with no
+    transaction begins one first, as ``execute`` would (the caller ends it); the BEGIN itself,
+    run from SQLAlchemy's begin event, passes ``autobegin=False``."""
+    if autobegin and not connection.in_transaction():
+        connection.begin()
     dbapi = connection.dialect.loaded_dbapi
     cursor = connection.connection.driver_connection.cursor()
     try:

@@ -71,14 +71,14 @@ class DriverQuery:
 
     def rows(self, db: Db, values: dict) -> list[tuple]:
         """The rows, as named tuples (none for a statement that returns none)."""
-        connection = driver_cursor.begun(connection_of(db))
+        connection = connection_of(db)
         plan = self._plan_for(connection)
         found = driver_cursor.on_driver(connection, plan.sql, plan.parameters(values))
         return [plan.row(raw) for raw in found]
 
     def execute_many(self, db: Db, many: list[dict]) -> None:
         """The statement once per parameter set, in one ``executemany`` (it returns nothing)."""
-        connection = driver_cursor.begun(connection_of(db))
+        connection = connection_of(db)
         plan = self._plan_for(connection)
         if plan.results:
             raise TypeError("execute_many runs statements that return no rows")

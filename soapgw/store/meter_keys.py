@@ -43,7 +43,6 @@ def stored_keys(connection: Connection, connector_pk: int, times: set[datetime])
         return {tuple(row) for row in connection.execute(_STORED_KEYS, {
             "b_connector": connector_pk, "b_times": sorted(times)})}
     stamps = json.dumps(sorted({sqlite_datetime(moment) for moment in times}))
-    rows = driver_cursor.on_driver(driver_cursor.begun(connection), _SQLITE_STORED_KEYS,
-                                   (connector_pk, stamps))
+    rows = driver_cursor.on_driver(connection, _SQLITE_STORED_KEYS, (connector_pk, stamps))
     return {(*row[:_TIME], utc(datetime.fromisoformat(row[_TIME])), *row[_TIME + 1:])
             for row in rows}

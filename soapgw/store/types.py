@@ -105,15 +105,15 @@ class DriverInsert:
             payload = _json_rows(rows)
             if payload is not None:
                 first = self._stored([*rows[0], *shared], sqlite_datetime, {})
-                driver_cursor.on_driver(driver_cursor.begun(connection), self.sqlite_bulk,
+                driver_cursor.on_driver(connection, self.sqlite_bulk,
                                         (*first[self.row_columns:], payload))
                 return
         stamp = utc if postgres else sqlite_datetime
         stamped = {}  # the rows of one message share their few timestamps
         values = [self._stored([*row, *shared], stamp, stamped) for row in rows]
         if values:
-            driver_cursor.on_driver(driver_cursor.begun(connection),
-                                    self.postgres if postgres else self.sqlite, values, many=True)
+            driver_cursor.on_driver(connection, self.postgres if postgres else self.sqlite,
+                                    values, many=True)
 
     def _stored(self, row: list, stamp, stamped: dict) -> tuple:
         """``row`` as the column types would store it: text cut to width, datetimes stamped
