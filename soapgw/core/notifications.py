@@ -12,15 +12,14 @@ from soapgw.core.connectors import station_connector
 from soapgw.core.messages import StatusNotificationRequest
 from soapgw.core.station_columns import update_station
 from soapgw.store.database import Db
-from soapgw.store.driver_query import DriverQuery
+from soapgw.store.driver_query import DriverQuery, bound
 from soapgw.store.models import ConnectorStatus
 
 # Built once: StatusNotification is the commonest message after Heartbeat and MeterValues.
 _STATUS = ConnectorStatus.__table__
-_STATUS_COLUMNS = ("connector_pk", "status", "error_code", "info", "vendor_id",
-                   "vendor_error_code", "status_timestamp", "received_at")
 _INSERT_STATUS = DriverQuery(  # every StatusNotification writes it (store.driver_query)
-    insert(_STATUS).values({name: bindparam(f"b_{name}") for name in _STATUS_COLUMNS}))
+    insert(_STATUS).values(bound("connector_pk", "status", "error_code", "info", "vendor_id",
+                                 "vendor_error_code", "status_timestamp", "received_at")))
 _LATEST_STATUS = DriverQuery(  # every StatusNotification asks it (store.driver_query)
     select(_STATUS.c.status, _STATUS.c.error_code, _STATUS.c.status_timestamp)
     .where(_STATUS.c.connector_pk == bindparam("b_connector"))

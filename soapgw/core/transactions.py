@@ -20,7 +20,7 @@ from soapgw.core.messages import (StartTransactionRequest, StartTransactionRespo
                                   StopTransactionRequest, StopTransactionResponse)
 from soapgw.core.metering import store_meter_values
 from soapgw.store.database import Db
-from soapgw.store.driver_query import DriverQuery
+from soapgw.store.driver_query import DriverQuery, bound
 from soapgw.store.models import ChargeBox, Connector, FailedStop, Transaction
 from soapgw.store.upsert import insert_for
 from soapgw.timestamps import now
@@ -39,22 +39,18 @@ _OF_STATION = DriverQuery(select(
     _TX.c.stop_timestamp, _TX.c.meter_stop).join(
     _CONNECTORS, _CONNECTORS.c.id == _TX.c.connector_pk).where(
     _TX.c.id == bindparam("b_id"), _CONNECTORS.c.charge_box_pk == bindparam("b_station")))
-# SET clause from the parameters' keys (stop_timestamp, meter_stop, ...)
-_APPLY_STOP = update(_TX).where(_TX.c.id == bindparam("b_id"),
-                                _TX.c.stop_timestamp.is_(None))
-_STOP_COLUMNS = ("stop_timestamp", "meter_stop", "stop_reason", "stop_id_tag", "stopped_by",
-                 "stopped_received_at")
-# A station's stop, through the driver: the id when it applied, no row when it was stopped
-_APPLY_STATION_STOP = DriverQuery(_APPLY_STOP.values(
-    {name: bindparam(f"b_{name}") for name in _STOP_COLUMNS}).returning(_TX.c.id))
+# A stop, by the station or an operator: its id when it applied, no row when the transaction
+# was stopped already
+_APPLY_STOP = DriverQuery(update(_TX).where(
+    _TX.c.id == bindparam("b_id"), _TX.c.stop_timestamp.is_(None)).values(bound(
+        "stop_timestamp", "meter_stop", "stop_reason", "stop_id_tag", "stopped_by",
+        "stopped_received_at")).returning(_TX.c.id))
 _INSERT_FAILED_STOP = insert(FailedStop.__table__)
 # ON CONFLICT: a concurrent resend may insert the same start between our read and our
 # write; the unique constraint keeps one and we answer with its id.
-_START_COLUMNS = ("connector_pk", "id_tag", "start_timestamp", "meter_start", "reservation_id",
-                  "start_status", "started_received_at")
-_INSERT_START = DriverQuery(build=lambda db: insert_for(db, _TX).values(
-    {name: bindparam(f"b_{name}") for name in _START_COLUMNS}).on_conflict_do_nothing()
-    .returning(_TX.c.id))
+_INSERT_START = DriverQuery(build=lambda db: insert_for(db, _TX).values(bound(
+    "connector_pk", "id_tag", "start_timestamp", "meter_start", "reservation_id", "start_status",
+    "started_received_at")).on_conflict_do_nothing().returning(_TX.c.id))
 # reservation ids are the station's own (unique per station, not across the gateway)
 
 def start_transaction(db: Db, station, call: StationCall,
@@ -105,7 +101,7 @@ def stop_transaction(db: Db, station, call: StationCall,
     transaction = _OF_STATION.one_or_none(db, lookup)
     failure = _stop_problem(transaction, request, stop_at)
     if failure is None:
-        applied = _APPLY_STATION_STOP.rows(db, dict(
+        applied = _APPLY_STOP.rows(db, dict(
             b_id=transaction.id, b_stop_timestamp=stop_at, b_meter_stop=request.meter_stop,
             b_stop_reason=request.reason, b_stop_id_tag=request.id_tag, b_stopped_by="station",
             b_stopped_received_at=call.received_at))
@@ -167,9 +163,10 @@ def operator_stop(db: Db, transaction_id: int, stop_at: datetime, meter_stop: in
     if problems:
         raise Invalid(problems)
     at = now()
-    stopped = db.execute(_APPLY_STOP, dict(
-        b_id=transaction_id, stop_timestamp=stop_at, meter_stop=meter_stop, stop_reason=reason,
-        stopped_by="operator", stopped_received_at=at)).rowcount
+    stopped = _APPLY_STOP.rows(db, dict(
+        b_id=transaction_id, b_stop_timestamp=stop_at, b_meter_stop=meter_stop,
+        b_stop_reason=reason, b_stop_id_tag=None, b_stopped_by="operator",
+        b_stopped_received_at=at))
     if stopped:
         charge_box_id = db.scalar(select(ChargeBox.charge_box_id).where(
             ChargeBox.id == found.charge_box_pk))

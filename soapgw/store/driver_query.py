@@ -20,6 +20,7 @@ from collections import namedtuple
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from sqlalchemy import bindparam
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import MultipleResultsFound, NoResultFound
 from sqlalchemy.sql.expression import Executable
@@ -54,6 +55,12 @@ class _Plan:
         return self.row_type._make(value if process is None or value is None else
                                    process(value)
                                    for process, value in zip(self.results, raw))
+
+
+def bound(*names: str) -> dict:
+    """Each column's value given at each call, as ``b_<name>``: the values of an INSERT or an
+    UPDATE for DriverQuery (a bind parameter may not carry its column's own name there)."""
+    return {name: bindparam(f"b_{name}") for name in names}
 
 
 class DriverQuery:
